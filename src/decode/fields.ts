@@ -1,0 +1,105 @@
+// The stable field output: Wireshark's field names and text forms, every occurrence in order
+// (outer before inner), as `tshark -T fields -E occurrence=a -E aggregator=,` prints them.
+import { arpFields } from './arp.ts';
+import { dnsFields } from './dns.ts';
+import { ethFields } from './eth.ts';
+import { geneveFields } from './geneve.ts';
+import { httpFields } from './http.ts';
+import { icmpFields } from './icmp.ts';
+import { icmpv6Fields } from './icmpv6.ts';
+import { ipFields } from './ipv4.ts';
+import { ipv6Fields } from './ipv6.ts';
+import type { Layer } from './layers.ts';
+import { nullFields } from './null.ts';
+import type { Packet } from './packet.ts';
+import { sllFields } from './sll.ts';
+import { tcpFields } from './tcp.ts';
+import { udpFields } from './udp.ts';
+import { vlanFields } from './vlan.ts';
+import { vxlanFields } from './vxlan.ts';
+
+/** One field's value(s) in one layer, in Wireshark's text form; undefined when absent. */
+export type FieldGetter<L> = (layer: L, p: Packet) => string | string[] | undefined;
+/** A protocol's fields, keyed by full field name (`ip.src`). */
+export type FieldTable<L> = Record<string, FieldGetter<L>>;
+
+/** What the capture file says about a frame (pcap record + interface). */
+export interface FrameInfo {
+  number: number;
+  tsSec: number;
+  tsNsec: number;
+  capLen: number;
+  origLen: number;
+  interfaceId: number;
+  interfaceName?: string;
+}
+
+const FRAME_FIELDS: Record<string, (f: FrameInfo) => string> = {
+  'frame.number': (f) => String(f.number),
+  'frame.time_epoch': (f) => `${f.tsSec}.${String(f.tsNsec).padStart(9, '0')}`,
+  'frame.len': (f) => String(f.origLen),
+  'frame.cap_len': (f) => String(f.capLen),
+  'frame.interface_id': (f) => String(f.interfaceId),
+  'frame.interface_name': (f) => f.interfaceName ?? '',
+};
+
+const TABLES: FieldTable<never>[] = [
+  sllFields,
+  nullFields,
+  ethFields,
+  vlanFields,
+  arpFields,
+  ipFields,
+  ipv6Fields,
+  icmpFields,
+  icmpv6Fields,
+  tcpFields,
+  udpFields,
+  vxlanFields,
+  geneveFields,
+  dnsFields,
+  httpFields,
+] as FieldTable<never>[];
+
+interface FieldDef {
+  proto: string;
+  get: FieldGetter<Layer>;
+}
+
+const REGISTRY = new Map<string, FieldDef>();
+for (const table of TABLES) {
+  for (const [name, get] of Object.entries(table)) {
+    REGISTRY.set(name, { proto: name.slice(0, name.indexOf('.')), get: get as FieldGetter<Layer> });
+  }
+}
+
+export function knownFields(): string[] {
+  return [...Object.keys(FRAME_FIELDS), ...REGISTRY.keys()].sort();
+}
+
+/** Throws a clear error for a field nettrace does not know (a caller's mistake, not packet bytes). */
+export function checkFields(names: string[]): string[] {
+  return names.filter((n) => !(n in FRAME_FIELDS) && !REGISTRY.has(n));
+}
+
+/** Every occurrence of `name` in the packet, outer first. */
+export function fieldValues(name: string, p: Packet, frame: FrameInfo): string[] {
+  const ff = FRAME_FIELDS[name];
+  if (ff) return [ff(frame)];
+  const def = REGISTRY.get(name);
+  if (!def) return [];
+  const out: string[] = [];
+  for (const layer of p.layers) {
+    if (layer.proto !== def.proto) continue;
+    const v = def.get(layer, p);
+    if (v === undefined) continue;
+    if (typeof v === 'string') out.push(v);
+    else for (const x of v) out.push(x);
+  }
+  return out;
+}
+
+/** One tab-separated line, as tshark -T fields -E occurrence=a -E aggregator=, prints it. */
+export function fieldLine(names: string[], p: Packet, frame: FrameInfo): string {
+  return names.map((n) => fieldValues(n, p, frame).join(',')).join('\t');
+}

@@ -1,0 +1,56 @@
+// A decoded packet: the captured bytes, the layers found in them (outer first) and the issues met.
+// Decoders never throw on packet bytes; they push an issue and stop descending.
+import type { Dissector } from './dissector.ts';
+import type { Layer } from './layers.ts';
+
+export type IssueCode =
+  | 'truncated' // the capture ends before the header (or the length it declares) does
+  | 'malformed' // a field holds a value the protocol forbids
+  | 'bad-length' // a length field disagrees with the bytes around it
+  | 'loop' // a compression pointer or nesting loops
+  | 'too-deep' // more nested layers than the dissector allows
+  | 'internal'; // a decoder threw: a bug, reported instead of crashing
+
+export interface DecodeIssue {
+  code: IssueCode;
+  /** Wireshark-style protocol name of the layer that reported it (`ip`, `dns`, ...). */
+  layer: string;
+  /** Byte offset within the frame. */
+  offset: number;
+  message: string;
+}
+
+export class Packet {
+  readonly layers: Layer[] = [];
+  issues: DecodeIssue[] | undefined;
+  /** How many layers deep the current decode is; guards against nesting bombs. */
+  depth = 0;
+
+  constructor(
+    /** The captured bytes of this frame (a view: copy it to keep it past the reader's next record). */
+    readonly data: Uint8Array,
+    /** The frame's length on the wire (pcap orig_len). */
+    readonly origLen: number,
+    readonly linktype: number,
+  ) {}
+
+  issue(code: IssueCode, layer: string, offset: number, message: string): void {
+    (this.issues ??= []).push({ code, layer, offset, message });
+  }
+
+  /** The last layer with this protocol name (the innermost), if any. */
+  innermost<P extends Layer['proto']>(proto: P): Extract<Layer, { proto: P }> | undefined {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i]!;
+      if (l.proto === proto) return l as Extract<Layer, { proto: P }>;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Decodes one protocol's header at `off`; `end` is where this protocol's bytes end in `p.data`
+ * (never past the captured length). It pushes its layer onto `p.layers`, then hands the payload on
+ * through `d` (`d.next(...)`), and never throws.
+ */
+export type Decoder = (p: Packet, off: number, end: number, d: Dissector) => void;
