@@ -43,3 +43,23 @@ export interface CaptureDiagnostic {
   offset: number;
   message: string;
 }
+
+/** What a capture reader calls: interfaces as they are declared, then each packet. */
+export interface CaptureHandlers {
+  onInterface?(iface: CaptureInterface): void;
+  onPacket(rec: PacketRecord, iface: CaptureInterface): void;
+}
+
+/** The outcome of reading a whole capture. */
+export interface CaptureResult {
+  /** Packet records delivered. */
+  packets: number;
+  /** Sum of the delivered packets' captured lengths. */
+  bytes: number;
+  /** Input bytes consumed (the file size for a complete, well-formed file). */
+  inputBytes: number;
+  format?: 'pcap' | 'pcapng';
+  interfaces: CaptureInterface[];
+  /** Set when reading stopped before the end of the input (or the input was empty). */
+  diagnostic?: CaptureDiagnostic;
+}
