@@ -14,6 +14,8 @@ export function buildProgram(): Command {
     )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    // `lab exec pod/x -- cmd -x`: options after the subcommand belong to it.
+    .enablePositionalOptions()
     .exitOverride();
   program.addCommand(analyzeCommand());
   program.addCommand(labCommand());
