@@ -1,0 +1,315 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConversationAnalyzer } from './analyzer.ts';
+import { HttpConnection, HttpLog, MAX_HEAD, startsLikeHttp } from './http.ts';
+import { ACK, PSH, SYN, type TcpSpec, tcpPacket } from './test-packets.ts';
+
+const CLIENT = { src: '10.128.2.43', sport: 41000 };
+const SERVER = { src: '10.129.0.7', sport: 8080 };
+
+/** A client/server TCP conversation: tracks sequence numbers, sends payload segments. */
+class Conv {
+  readonly an = new ConversationAnalyzer();
+  seq = { c: 1000, s: 5000 };
+  t = 0;
+  constructor(
+    readonly client = CLIENT,
+    readonly server = SERVER,
+  ) {}
+  spec(from: 'c' | 's', flags: number, payload?: string): TcpSpec {
+    const [me, peer] = from === 'c' ? [this.client, this.server] : [this.server, this.client];
+    const other = from === 'c' ? 's' : 'c';
+    return {
+      src: me.src,
+      sport: me.sport,
+      dst: peer.src,
+      dport: peer.sport,
+      flags,
+      seq: this.seq[from],
+      ack: this.seq[other],
+      payload,
+    };
+  }
+  tick(): number {
+    this.t += 10;
+    return this.t;
+  }
+  handshake() {
+    this.an.add(tcpPacket(this.spec('c', SYN)), this.tick(), 74);
+    this.seq.c++;
+    this.an.add(tcpPacket(this.spec('s', SYN | ACK)), this.tick(), 74);
+    this.seq.s++;
+    this.an.add(tcpPacket(this.spec('c', ACK)), this.tick(), 66);
+    return this;
+  }
+  send(from: 'c' | 's', payload: string, at?: number) {
+    this.t = at ?? this.t + 10;
+    this.an.add(tcpPacket(this.spec(from, ACK | PSH, payload)), this.t, 66 + payload.length);
+    this.seq[from] += payload.length;
+    return this;
+  }
+  /** Sends a segment at an explicit sequence offset without advancing the stream. */
+  sendAt(from: 'c' | 's', seq: number, payload: string) {
+    this.t += 10;
+    this.an.add(tcpPacket({ ...this.spec(from, ACK | PSH, payload), seq }), this.t, 66 + payload.length);
+    return this;
+  }
+  get http() {
+    return this.an.result().http;
+  }
+}
+
+const GET = (uri: string, host = 'static-server:8080') =>
+  `GET ${uri} HTTP/1.1\r\nHost: ${host}\r\nAccept: */*\r\n\r\n`;
+const OK = (body: string, extra = '') =>
+  `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
+
+describe('HTTP/1.x transactions', () => {
+  test('a simple exchange: method, uri, host, status, reason, times and latency', () => {
+    const c = new Conv().handshake();
+    c.send('c', GET('/hello.txt'), 100);
+    c.send('s', OK('Hello World'), 350);
+    assert.deepEqual(c.http, [
+      {
+        flow: 1,
+        method: 'GET',
+        uri: '/hello.txt',
+        host: 'static-server:8080',
+        requestNs: 100,
+        status: 200,
+        reason: 'OK',
+        responseNs: 350,
+        latencyNs: 250,
+      },
+    ]);
+    assert.deepEqual(c.an.result().httpIssues, []);
+  });
+
+  test('a request head split over 3 segments (one cut inside the blank line)', () => {
+    const head = GET('/split/path?q=1');
+    const cut1 = 7;
+    const cut2 = head.length - 3;
+    const c = new Conv().handshake();
+    c.send('c', head.slice(0, cut1), 100);
+    c.send('c', head.slice(cut1, cut2), 110);
+    assert.equal(c.http.length, 0, 'no transaction before the blank line');
+    c.send('c', head.slice(cut2), 120);
+    c.send('s', OK('x'), 200);
+    const [tx] = c.http;
+    assert.equal(tx!.uri, '/split/path?q=1');
+    assert.equal(tx!.requestNs, 100, 'request time is its first segment');
+    assert.equal(tx!.latencyNs, 100);
+    assert.equal(tx!.status, 200);
+  });
+
+  test('pipelined requests pair FIFO with their responses', () => {
+    const c = new Conv().handshake();
+    c.send('c', GET('/a') + GET('/b') + GET('/c'), 100);
+    c.send('s', OK('first') + OK('second'), 200);
+    c.send('s', `HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n`, 300);
+    assert.deepEqual(
+      c.http.map((t) => [t.uri, t.status, t.latencyNs]),
+      [
+        ['/a', 200, 100],
+        ['/b', 200, 100],
+        ['/c', 404, 200],
+      ],
+    );
+  });
+
+  test('a response body split over segments is skipped by Content-Length; the next exchange pairs', () => {
+    const body = 'B'.repeat(3000);
+    const resp = OK(body);
+    const c = new Conv().handshake();
+    c.send('c', GET('/big'), 100);
+    c.send('s', resp.slice(0, 1000), 200);
+    c.send('s', resp.slice(1000, 2500), 210);
+    c.send('s', resp.slice(2500, resp.length - 40), 220);
+    c.send('s', resp.slice(resp.length - 40), 230);
+    c.send('c', GET('/next'), 300);
+    c.send('s', OK('n'), 400);
+    assert.deepEqual(
+      c.http.map((t) => [t.uri, t.status, t.responseNs]),
+      [
+        ['/big', 200, 200],
+        ['/next', 200, 400],
+      ],
+    );
+  });
+
+  test('a body that looks like HTTP is not parsed as a message', () => {
+    const body = 'HTTP/1.1 500 Internal\r\nContent-Length: 0\r\n\r\n';
+    const c = new Conv().handshake();
+    c.send('c', GET('/a'), 100);
+    c.send('s', OK(body).slice(0, -body.length), 200);
+    c.send('s', body, 210);
+    c.send('c', GET('/b'), 300);
+    c.send('s', OK(''), 310);
+    assert.deepEqual(
+      c.http.map((t) => [t.uri, t.status]),
+      [
+        ['/a', 200],
+        ['/b', 200],
+      ],
+    );
+  });
+
+  test('chunked responses are skipped to their end', () => {
+    const chunked =
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      '5\r\nhello\r\n' +
+      'b;ext=1\r\n world\r\nxyz\r\n' +
+      '0\r\nX-Trailer: 1\r\n\r\n';
+    const c = new Conv().handshake();
+    c.send('c', GET('/a') + GET('/b'), 100);
+    // Cut the chunked message at awkward places: inside a size line, inside data, inside the trailer.
+    for (const [i, j] of [
+      [0, 52],
+      [52, 58],
+      [58, 80],
+      [80, chunked.length],
+    ] as const) {
+      c.send('s', chunked.slice(i, j));
+    }
+    c.send('s', OK('second'));
+    assert.deepEqual(
+      c.http.map((t) => [t.uri, t.status]),
+      [
+        ['/a', 200],
+        ['/b', 200],
+      ],
+    );
+    assert.deepEqual(c.an.result().httpIssues, []);
+  });
+
+  test('retransmitted and out-of-order segments are put back in order', () => {
+    const head = GET('/ooo');
+    const c = new Conv().handshake();
+    const s0 = c.seq.c;
+    c.send('c', head.slice(0, 10), 100);
+    c.sendAt('c', s0, head.slice(0, 10)); // retransmission: ignored
+    // Third part arrives before the second.
+    c.sendAt('c', s0 + 20, head.slice(20));
+    c.sendAt('c', s0 + 10, head.slice(10, 20));
+    c.seq.c = s0 + head.length;
+    c.send('c', GET('/ooo2'));
+    c.send('s', OK('1') + OK('2'));
+    assert.deepEqual(
+      c.http.map((t) => [t.uri, t.status]),
+      [
+        ['/ooo', 200],
+        ['/ooo2', 200],
+      ],
+    );
+  });
+
+  test('HEAD and 304 responses have no body; 100-continue is interim', () => {
+    const c = new Conv().handshake();
+    c.send('c', `HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n`);
+    c.send('s', 'HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n');
+    c.send('c', `POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n`);
+    c.send('s', 'HTTP/1.1 100 Continue\r\n\r\n');
+    c.send('c', 'data');
+    c.send('s', 'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n');
+    c.send('c', GET('/cached'));
+    c.send('s', 'HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n');
+    assert.deepEqual(
+      c.http.map((t) => [t.method, t.uri, t.status]),
+      [
+        ['HEAD', '/h', 200],
+        ['POST', '/p', 201],
+        ['GET', '/cached', 304],
+      ],
+    );
+  });
+
+  test('any port; flows that never start like HTTP get no parser', () => {
+    const c = new Conv({ src: '10.0.0.1', sport: 50000 }, { src: '10.0.0.2', sport: 12345 }).handshake();
+    c.send('c', '\x16\x03\x01 TLS-ish bytes');
+    c.send('c', GET('/odd-port'));
+    c.send('s', OK('ok'));
+    assert.deepEqual(
+      c.http.map((t) => [t.uri, t.status]),
+      [['/odd-port', 200]],
+    );
+    const d = new Conv({ src: '10.0.0.3', sport: 50001 }, { src: '10.0.0.4', sport: 80 }).handshake();
+    d.send('c', 'SSH-2.0-OpenSSH\r\n');
+    d.send('s', 'not http either');
+    assert.equal(d.an.table.flows()[0]!.http, undefined);
+    assert.deepEqual(d.http, []);
+  });
+
+  test('a response with no request seen is kept; requests with no response stay open', () => {
+    const c = new Conv();
+    c.send('s', OK('late'), 50);
+    c.send('c', GET('/never-answered'), 60);
+    const r = c.an.result();
+    assert.deepEqual(
+      r.http.map((t) => [t.method, t.status, t.responseNs]),
+      [
+        [undefined, 200, 50],
+        ['GET', undefined, undefined],
+      ],
+    );
+    assert.equal(r.summary.httpUnanswered, 1);
+  });
+
+  test('a head over the cap stops parsing with an issue', () => {
+    const c = new Conv().handshake();
+    c.send('c', 'GET /huge HTTP/1.1\r\n');
+    const line = `X-Filler: ${'f'.repeat(1000)}\r\n`;
+    for (let i = 0; i <= MAX_HEAD / line.length; i++) c.send('c', line);
+    c.send('c', '\r\n');
+    c.send('s', OK('ok'));
+    const r = c.an.result();
+    assert.equal(r.http.length, 0);
+    assert.equal(r.httpIssues.length, 1);
+    assert.match(r.httpIssues[0]!.message, /longer than 65536/);
+  });
+
+  test('bytes cut by the snaplen: skipped inside a body, boundary lost elsewhere', () => {
+    const c = new Conv().handshake();
+    c.send('c', GET('/a'));
+    const resp = OK('Z'.repeat(500));
+    c.an.add(tcpPacket({ ...c.spec('s', ACK | PSH, resp), captured: 100 }), c.tick(), 200);
+    c.seq.s += resp.length;
+    c.send('c', GET('/b'));
+    c.send('s', OK('fine'));
+    assert.deepEqual(
+      c.http.map((t) => [t.uri, t.status]),
+      [
+        ['/a', 200],
+        ['/b', 200],
+      ],
+    );
+    assert.deepEqual(c.an.result().httpIssues, []);
+  });
+
+  test('more out-of-order segments than can be held: a gap is reported and parsing resumes', () => {
+    const log = new HttpLog();
+    const h = new HttpConnection(1, log);
+    const bytes = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+    const req = bytes(GET('/x'));
+    h.segment(0, 100, req, 0, req.length, req.length, 1);
+    const junk = bytes('0123456789');
+    for (let i = 0; i < 6; i++) h.segment(0, 100 + req.length + 50 + i * 10, junk, 0, 10, 10, 2 + i);
+    const req2 = bytes(GET('/y'));
+    h.segment(0, 5000, req2, 0, req2.length, req2.length, 10);
+    assert.deepEqual(
+      log.transactions.map((t) => t.uri),
+      ['/x', '/y'],
+    );
+    assert.equal(log.issues.length, 1);
+    assert.match(log.issues[0]!.message, /gap in the TCP stream/);
+  });
+
+  test('startsLikeHttp', () => {
+    const b = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+    assert.equal(startsLikeHttp(b('GET / HTTP/1.1'), 0, 14), 1);
+    assert.equal(startsLikeHttp(b('HTTP/1.0 200'), 0, 12), 1);
+    assert.equal(startsLikeHttp(b('GE'), 0, 2), 2);
+    assert.equal(startsLikeHttp(b('GETX'), 0, 4), 0);
+    assert.equal(startsLikeHttp(b('HTTP/2'), 0, 6), 0);
+    assert.equal(startsLikeHttp(b('PRI * HTTP/2.0'), 0, 14), 0);
+  });
+});
