@@ -44,33 +44,46 @@ export function ipv4At(b: Uint8Array, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
-/** RFC 5952 text of the 16 bytes at `o` (lower case, longest zero run compressed, IPv4-mapped kept). */
+const HEXN: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const WORDS = new Uint16Array(8);
+
+/**
+ * RFC 5952 text of the 16 bytes at `o`, as Wireshark prints it: lower case, the first longest run
+ * of two or more zero words compressed, and `::a.b.c.d` / `::ffff:a.b.c.d` when the first six (or
+ * five, then ffff) words are zero. Unlike glibc's inet_ntop, Wireshark writes `::2`, not `::0.0.0.2`.
+ * Called twice per IPv6 packet, so it builds no arrays.
+ */
 export function ipv6At(b: Uint8Array, o: number): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push(u16(b, o + 2 * i));
-  // ::ffff:a.b.c.d and ::a.b.c.d (deprecated compatible form, as inet_ntop prints it)
-  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0) {
-    if (w[5] === 0xffff) return `::ffff:${ipv4At(b, o + 12)}`;
-    if (w[5] === 0 && (w[6] !== 0 || w[7]! > 1)) return `::${ipv4At(b, o + 12)}`;
-  }
   let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
+  let bestLen = 1;
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    const w = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
+    WORDS[i] = w;
+    if (w !== 0) runStart = -1;
+    else {
+      if (runStart < 0) runStart = i;
+      if (i - runStart + 1 > bestLen) {
+        bestStart = runStart;
+        bestLen = i - runStart + 1;
+      }
+    }
+  }
+  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && WORDS[5] === 0xffff))) {
+    return `${bestLen === 6 ? '::' : '::ffff:'}${b[o + 12]}.${b[o + 13]}.${b[o + 14]}.${b[o + 15]}`;
+  }
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      s += '::';
+      i += bestLen - 1;
       continue;
     }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
+    if (i > 0 && i !== bestStart + bestLen) s += ':';
+    const w = WORDS[i]!;
+    s += w < 256 ? HEXN[w]! : HEXN[w >> 8]! + HEX2[w & 255]!;
   }
-  const hex = (ws: number[]) => ws.map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(w);
-  return `${hex(w.slice(0, bestStart))}::${hex(w.slice(bestStart + bestLen))}`;
+  return s;
 }
 
 /** Wireshark's hex text for an unsigned field of `digits` hex digits: `0x0800`. */
