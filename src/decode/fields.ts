@@ -1,5 +1,6 @@
 // The stable field output: Wireshark's field names and text forms, every occurrence in order
 // (outer before inner), as `tshark -T fields -E occurrence=a -E aggregator=,` prints them.
+import { formatEpoch } from '../pcap/timestamp.ts';
 import { arpFields } from './arp.ts';
 import { dnsFields } from './dns.ts';
 import { ethFields } from './eth.ts';
@@ -36,7 +37,7 @@ export interface FrameInfo {
 
 const FRAME_FIELDS: Record<string, (f: FrameInfo) => string> = {
   'frame.number': (f) => String(f.number),
-  'frame.time_epoch': (f) => `${f.tsSec}.${String(f.tsNsec).padStart(9, '0')}`,
+  'frame.time_epoch': (f) => formatEpoch(f.tsSec, f.tsNsec),
   'frame.len': (f) => String(f.origLen),
   'frame.cap_len': (f) => String(f.capLen),
   'frame.interface_id': (f) => String(f.interfaceId),

@@ -1,0 +1,286 @@
+// HTTP/1.x (RFC 9112) start line and header block, from one TCP segment's payload. Messages are not
+// reassembled across segments (that is the flow module's job): a segment that does not begin with a
+// request or status line is a continuation and yields no layer. Several complete messages in one
+// segment (pipelining, 100-continue) yield one layer each, as tshark shows them. Line and token
+// rules follow Wireshark 4.0 so the field text matches it.
+import { latin1 } from './bytes.ts';
+import type { FieldTable } from './fields.ts';
+import type { HttpLayer } from './layers.ts';
+import type { Decoder, Packet } from './packet.ts';
+
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HT = 9;
+const COLON = 58;
+const MAX_MESSAGES = 16;
+
+/** Request methods Wireshark 4.0 recognises (anything else is not taken for HTTP). */
+const METHODS = new Set(
+  (
+    'GET PUT COPY HEAD LOCK MOVE POLL POST BCOPY BMOVE MKCOL TRACE PATCH LABEL MERGE DELETE SEARCH UNLOCK ' +
+    'REPORT UPDATE NOTIFY BDELETE CONNECT OPTIONS CHECKIN PROPFIND CHECKOUT CCM_POST SUBSCRIBE PROPPATCH ' +
+    'BPROPFIND BPROPPATCH UNCHECKOUT MKACTIVITY MKWORKSPACE RPC_CONNECT RPC_IN_DATA UNSUBSCRIBE ' +
+    'RPC_OUT_DATA VERSION-CONTROL BASELINE-CONTROL SSTP_DUPLEX_POST'
+  ).split(' '),
+);
+
+/** RFC 9110 tchar: what a header name may be made of. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+/*
+ * request-line   = method SP request-target SP HTTP-version CRLF
+ * status-line    = HTTP-version SP status-code SP [ reason-phrase ] CRLF
+ * field-line     = field-name ":" OWS field-value OWS CRLF
+ * message        = start-line *( field-line ) CRLF [ message-body ]
+ */
+export const decodeHttp: Decoder = (p, off, end) => {
+  let o = off;
+  for (let n = 0; n < MAX_MESSAGES && o >= 0 && o < end; n++) o = decodeMessage(p, o, end);
+};
+
+/** Line [start, lineEnd) ending at CR, LF or CRLF (or at `end`); returns lineEnd, sets `nextLine`. */
+let nextLine = 0;
+function lineEnd(b: Uint8Array, o: number, end: number): number {
+  let i = o;
+  while (i < end && b[i] !== CR && b[i] !== LF) i++;
+  nextLine = i < end ? (b[i] === CR && i + 1 < end && b[i + 1] === LF ? i + 2 : i + 1) : end;
+  return i;
+}
+
+/** 1 request, 2 status line, 0 neither. */
+function startLineKind(b: Uint8Array, o: number, le: number): number {
+  if (le - o >= 2 && b[o] === 0x4d && b[o + 1] === 0x2d) o += 2; // "M-" (RFC 2774 mandatory prefix)
+  if (
+    le - o >= 5 &&
+    b[o] === 0x48 &&
+    b[o + 1] === 0x54 &&
+    b[o + 2] === 0x54 &&
+    b[o + 3] === 0x50 &&
+    b[o + 4] === 0x2f
+  ) {
+    return 2; // HTTP/
+  }
+  if (le - o >= 3 && b[o] === 0x49 && b[o + 1] === 0x43 && b[o + 2] === 0x59) return 2; // ICY
+  let i = o;
+  while (i < le && b[i] !== SP) i++;
+  if (i - o < 3 || i - o > 16) return 0;
+  return METHODS.has(latin1(b, o, i)) ? 1 : 0;
+}
+
+/** Wireshark's get_token_len: the token up to a blank (or line end); `tokenNext` skips the blanks after it. */
+let tokenNext = 0;
+function token(b: Uint8Array, o: number, le: number): number {
+  let i = o;
+  while (i < le && b[i] !== SP) i++;
+  let j = i;
+  while (j < le && b[j] === SP) j++;
+  tokenNext = j;
+  return i;
+}
+
+/** Decodes one message at `start`; where the next one would begin, or -1 when there is none to try. */
+function decodeMessage(p: Packet, start: number, end: number): number {
+  const b = p.data;
+  let o = start;
+  if (end - o > 3 && b[o] === CR && b[o + 1] === LF) o += 2; // a stray CRLF before the start line
+  if (o >= end || b[o]! < 0x20 || b[o]! > 0x7e) return -1;
+  let le = lineEnd(b, o, end);
+  const kind = startLineKind(b, o, le);
+  if (kind === 0) return -1;
+  const layer: HttpLayer = {
+    proto: 'http',
+    offset: start,
+    hlen: 0,
+    kind: kind === 1 ? 'request' : 'response',
+    method: undefined,
+    uri: undefined,
+    version: '',
+    status: undefined,
+    reason: undefined,
+    headers: [],
+    host: undefined,
+    contentLength: undefined,
+    complete: false,
+  };
+  p.layers.push(layer);
+  if (kind === 1) requestLine(b, o, le, layer);
+  else statusLine(b, o, le, layer);
+  let chunked = false;
+  o = nextLine;
+  while (o < end) {
+    le = lineEnd(b, o, end);
+    if (le === o) {
+      layer.complete = true;
+      o = nextLine;
+      break;
+    }
+    if (startLineKind(b, o, le) !== 0) break; // the next message begins without a blank line
+    let colon = o;
+    while (colon < le && b[colon] !== COLON) colon++;
+    if (colon === le) {
+      // a line cut by the segment end is the header block going on in the next segment
+      if (le < end) p.issue('malformed', 'http', o, 'header line without a colon ends the header block');
+      break;
+    }
+    let valid = colon > o;
+    for (let i = o; i < colon && valid; i++) valid = b[i]! < 128 && TCHAR[b[i]!] === 1;
+    if (!valid) {
+      p.issue('malformed', 'http', o, 'illegal characters in header name');
+    } else {
+      let v = colon + 1;
+      while (v < le && (b[v] === SP || b[v] === HT)) v++;
+      const name = latin1(b, o, colon);
+      const value = latin1(b, v, le);
+      layer.headers.push([name, value]);
+      // only three names matter to the decoder itself; skip lower-casing the rest
+      const n = name.length;
+      const lower = n === 4 || n === 14 || n === 17 ? name.toLowerCase() : '';
+      if (lower === 'host') layer.host ??= value;
+      else if (lower === 'content-length') layer.contentLength ??= parseLength(value);
+      else if (lower === 'transfer-encoding') chunked = value.toLowerCase().includes('chunked');
+    }
+    o = nextLine;
+  }
+  layer.hlen = o - start;
+  if (!layer.complete) return o < end ? o : -1;
+  return bodyEnd(b, layer, chunked, o, end);
+}
+
+function requestLine(b: Uint8Array, o: number, le: number, layer: HttpLayer): void {
+  const mEnd = token(b, o, le);
+  layer.method = latin1(b, o, mEnd);
+  let u = tokenNext;
+  if (u - o > 2 && b[u - 1] === SP && b[u - 2] === SP) u--; // two spaces: an empty request-target
+  const uEnd = token(b, u, le);
+  layer.uri = latin1(b, u, uEnd);
+  layer.version = latin1(b, tokenNext, le);
+}
+
+function statusLine(b: Uint8Array, o: number, le: number, layer: HttpLayer): void {
+  const vEnd = token(b, o, le);
+  layer.version = latin1(b, o, vEnd);
+  const c = tokenNext;
+  const cEnd = token(b, c, le);
+  if (cEnd - c < 3) return;
+  layer.status = strtoul3(b, c);
+  if (tokenNext < le) layer.reason = latin1(b, tokenNext, le);
+}
+
+/** strtoul() of the first three characters of the status code, as Wireshark reads it (`abc` is 0). */
+function strtoul3(b: Uint8Array, o: number): number {
+  let i = o;
+  const e = o + 3;
+  while (i < e && (b[i] === HT || b[i] === 11 || b[i] === 12)) i++;
+  if (i < e && b[i] === 0x2b) i++;
+  let n = 0;
+  for (; i < e && b[i]! >= 0x30 && b[i]! <= 0x39; i++) n = n * 10 + b[i]! - 0x30;
+  return n;
+}
+
+function parseLength(v: string): number | undefined {
+  let n = 0;
+  let i = 0;
+  for (; i < v.length; i++) {
+    const c = v.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+  }
+  return i > 0 && n <= Number.MAX_SAFE_INTEGER ? n : undefined;
+}
+
+/** Where the body after a complete header block ends, when that can be known within this segment. */
+function bodyEnd(b: Uint8Array, layer: HttpLayer, chunked: boolean, o: number, end: number): number {
+  const s = layer.status;
+  if (layer.kind === 'response' && s !== undefined && (s < 200 || s === 204 || s === 304)) return o;
+  if (layer.contentLength !== undefined) return o + layer.contentLength <= end ? o + layer.contentLength : -1;
+  if (chunked) return chunksEnd(b, o, end);
+  return layer.kind === 'request' ? o : -1;
+}
+
+/** Walks chunk-size lines and data to the end of the trailer section; -1 when it goes past `end`. */
+function chunksEnd(b: Uint8Array, o: number, end: number): number {
+  while (o < end) {
+    const le = lineEnd(b, o, end);
+    if (le === end) return -1;
+    let size = 0;
+    let i = o;
+    for (; i < le; i++) {
+      const c = b[i]!;
+      const d =
+        c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
+      if (d < 0) break;
+      size = size * 16 + d;
+    }
+    if (i === o || size > end) return -1;
+    o = nextLine;
+    if (size === 0) {
+      for (;;) {
+        if (o >= end) return -1;
+        const te = lineEnd(b, o, end);
+        if (te === o) return nextLine;
+        o = nextLine;
+      }
+    }
+    o += size + 2;
+  }
+  return -1;
+}
+
+/**
+ * tshark's field text of an ENC_ASCII string: bytes above 0x7f print as U+FFFD, a NUL ends it, and
+ * -T fields writes a TAB as `\t`.
+ */
+function ascii(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c === 9 || c > 0x7f) {
+      let out = s.slice(0, i);
+      for (let j = i; j < s.length; j++) {
+        const k = s.charCodeAt(j);
+        if (k === 0) break;
+        out += k > 0x7f ? '\ufffd' : k === 9 ? '\\t' : s[j];
+      }
+      return out;
+    }
+  }
+  return s;
+}
+
+function header(name: string) {
+  return (l: HttpLayer) => l.headers.filter((h) => h[0].toLowerCase() === name).map((h) => ascii(h[1])!);
+}
+
+const req = (l: HttpLayer, v: string | undefined) => (l.kind === 'request' ? ascii(v) : undefined);
+const res = (l: HttpLayer, v: string | undefined) => (l.kind === 'response' ? ascii(v) : undefined);
+
+export const httpFields: FieldTable<HttpLayer> = {
+  'http.request.method': (l) => req(l, l.method),
+  'http.request.uri': (l) => req(l, l.uri),
+  'http.request.version': (l) => req(l, l.version),
+  'http.response.version': (l) => res(l, l.version),
+  'http.response.code': (l) => (l.status === undefined ? undefined : String(l.status)),
+  'http.response.phrase': (l) => res(l, l.reason),
+  'http.host': header('host'),
+  'http.user_agent': header('user-agent'),
+  'http.content_length_header': header('content-length'),
+  'http.content_type': header('content-type'),
+  'http.content_encoding': header('content-encoding'),
+  'http.transfer_encoding': header('transfer-encoding'),
+  'http.server': header('server'),
+  'http.location': header('location'),
+  'http.referer': header('referer'),
+  'http.connection': header('connection'),
+  'http.accept': header('accept'),
+  'http.accept_encoding': header('accept-encoding'),
+  'http.accept_language': header('accept-language'),
+  'http.date': header('date'),
+  'http.cache_control': header('cache-control'),
+  'http.upgrade': header('upgrade'),
+  'http.last_modified': header('last-modified'),
+  'http.x_forwarded_for': header('x-forwarded-for'),
+};
