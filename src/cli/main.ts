@@ -4,7 +4,9 @@
 import { Command, CommanderError } from 'commander';
 import { isNettraceError } from '../errors.ts';
 import { analyzeCommand } from './analyze.ts';
+import { inspectCommand } from './inspect.ts';
 import { labCommand } from './lab.ts';
+import { topoCommand } from './topo.ts';
 
 export function buildProgram(): Command {
   const program = new Command('nettrace')
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(analyzeCommand());
   program.addCommand(labCommand());
+  program.addCommand(inspectCommand());
+  program.addCommand(topoCommand());
   return program;
 }
 
@@ -34,7 +38,9 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     if (process.env.NETTRACE_DEBUG) throw e;
-    process.stderr.write(`nettrace: unexpected error: ${(e as Error)?.message ?? e} (NETTRACE_DEBUG=1 shows the stack)\n`);
+    process.stderr.write(
+      `nettrace: unexpected error: ${(e as Error)?.message ?? e} (NETTRACE_DEBUG=1 shows the stack)\n`,
+    );
     return 70;
   }
 }

@@ -10,6 +10,7 @@ import { decodeIcmp } from './icmp.ts';
 import { decodeIcmpv6 } from './icmpv6.ts';
 import { decodeIpv4 } from './ipv4.ts';
 import { decodeIpv6 } from './ipv6.ts';
+import { decodeMpls } from './mpls.ts';
 import { decodeLoop, decodeNull } from './null.ts';
 import type { Decoder } from './packet.ts';
 import { decodeRaw } from './raw.ts';
@@ -35,6 +36,7 @@ export const DECODERS: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
   ['eth', decodeEth],
   ['vlan', decodeVlan],
   ['arp', decodeArp],
+  ['mpls', decodeMpls],
   ['ip', decodeIpv4],
   ['ipv6', decodeIpv6],
   ['icmp', decodeIcmp],
@@ -65,6 +67,9 @@ export function defaultDissector(): Dissector {
   t.ethertype.set(0x0800, decodeIpv4);
   t.ethertype.set(0x86dd, decodeIpv6);
   t.ethertype.set(0x0806, decodeArp);
+  t.ethertype.set(0x8035, decodeArp); // RARP: same header, opcodes 3 and 4
+  t.ethertype.set(0x8847, decodeMpls);
+  t.ethertype.set(0x8848, decodeMpls);
   t.ethertype.set(0x8100, decodeVlan);
   t.ethertype.set(0x88a8, decodeVlan);
   t.ethertype.set(0x9100, decodeVlan);

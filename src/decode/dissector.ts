@@ -4,7 +4,13 @@ import { NettraceError } from '../errors.ts';
 import { type Decoder, Packet } from './packet.ts';
 
 export type TableName = 'linktype' | 'ethertype' | 'ip.proto' | 'udp.port' | 'tcp.port';
-export const TABLE_NAMES: readonly TableName[] = ['linktype', 'ethertype', 'ip.proto', 'udp.port', 'tcp.port'];
+export const TABLE_NAMES: readonly TableName[] = [
+  'linktype',
+  'ethertype',
+  'ip.proto',
+  'udp.port',
+  'tcp.port',
+];
 
 export class Dissector {
   readonly tables: Record<TableName, Map<number, Decoder>>;
@@ -51,7 +57,14 @@ export class Dissector {
   }
 
   /** Port dispatch as Wireshark does it: the lower port is tried first, then the higher. */
-  nextPort(table: 'udp.port' | 'tcp.port', a: number, b: number, p: Packet, off: number, end: number): boolean {
+  nextPort(
+    table: 'udp.port' | 'tcp.port',
+    a: number,
+    b: number,
+    p: Packet,
+    off: number,
+    end: number,
+  ): boolean {
     const t = this.tables[table];
     const lo = a < b ? a : b;
     const hi = a < b ? b : a;

@@ -11,6 +11,7 @@ import { icmpv6Fields } from './icmpv6.ts';
 import { ipFields } from './ipv4.ts';
 import { ipv6Fields } from './ipv6.ts';
 import type { Layer } from './layers.ts';
+import { mplsFields } from './mpls.ts';
 import { nullFields } from './null.ts';
 import type { Packet } from './packet.ts';
 import { sllFields } from './sll.ts';
@@ -18,6 +19,16 @@ import { tcpFields } from './tcp.ts';
 import { udpFields } from './udp.ts';
 import { vlanFields } from './vlan.ts';
 import { vxlanFields } from './vxlan.ts';
+
+/** design.md's stable field set: what `--fields` guarantees to print exactly as tshark 4.0 does. */
+export const STABLE_FIELDS: readonly string[] = `frame.number frame.time_epoch frame.len frame.cap_len
+frame.interface_name eth.src eth.dst eth.type vlan.id arp.opcode arp.src.proto_ipv4 arp.dst.proto_ipv4 ip.src ip.dst
+ip.proto ip.ttl ip.id ip.len ipv6.src ipv6.dst ipv6.nxt ipv6.hlim icmp.type icmp.code icmp.ident icmp.seq icmpv6.type
+icmpv6.code tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.flags tcp.window_size_value tcp.len udp.srcport
+udp.dstport udp.length vxlan.vni geneve.vni geneve.option.class geneve.option.type dns.id dns.flags.response
+dns.qry.name dns.qry.type dns.a dns.aaaa http.request.method http.request.uri http.host http.response.code`.split(
+  /\s+/,
+);
 
 /** One field's value(s) in one layer, in Wireshark's text form; undefined when absent. */
 export type FieldGetter<L> = (layer: L, p: Packet) => string | string[] | undefined;
@@ -49,6 +60,7 @@ const TABLES: FieldTable<never>[] = [
   nullFields,
   ethFields,
   vlanFields,
+  mplsFields,
   arpFields,
   ipFields,
   ipv6Fields,
@@ -101,6 +113,6 @@ export function fieldValues(name: string, p: Packet, frame: FrameInfo): string[]
 }
 
 /** One tab-separated line, as tshark -T fields -E occurrence=a -E aggregator=, prints it. */
-export function fieldLine(names: string[], p: Packet, frame: FrameInfo): string {
+export function fieldLine(names: readonly string[], p: Packet, frame: FrameInfo): string {
   return names.map((n) => fieldValues(n, p, frame).join(',')).join('\t');
 }

@@ -49,6 +49,17 @@ export interface VlanLayer extends LayerBase {
   type: number;
 }
 
+/** One MPLS label stack entry. */
+export interface MplsLayer extends LayerBase {
+  proto: 'mpls';
+  label: number;
+  /** Traffic class (formerly EXP). */
+  tc: number;
+  /** Bottom of stack (1 on the last entry). */
+  bottom: number;
+  ttl: number;
+}
+
 export interface ArpLayer extends LayerBase {
   proto: 'arp';
   htype: number;
@@ -260,6 +271,7 @@ export type Layer =
   | NullLayer
   | EthLayer
   | VlanLayer
+  | MplsLayer
   | ArpLayer
   | Ipv4Layer
   | Ipv6Layer

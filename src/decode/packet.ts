@@ -35,7 +35,9 @@ export class Packet {
   ) {}
 
   issue(code: IssueCode, layer: string, offset: number, message: string): void {
-    (this.issues ??= []).push({ code, layer, offset, message });
+    const issue: DecodeIssue = { code, layer, offset, message };
+    if (this.issues) this.issues.push(issue);
+    else this.issues = [issue];
   }
 
   /** The last layer with this protocol name (the innermost), if any. */

@@ -58,6 +58,7 @@ export class PcapFormat implements RecordFormat {
         snaplen: u32(b, pos + 16),
         tsUnitsPerSec: this.nano ? 1e9 : 1e6,
         tsOffsetSec: 0,
+        format: 'pcap',
       };
       this.ctx.addInterface(this.iface);
       pos += PCAP_HEADER_LEN;

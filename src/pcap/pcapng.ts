@@ -157,6 +157,7 @@ export class PcapngFormat implements RecordFormat {
       snaplen: u32(b, pos + 12),
       tsUnitsPerSec: 1e6,
       tsOffsetSec: 0,
+      format: 'pcapng',
     };
     let tsresol = 6;
     let offsetSec = 0;

@@ -46,7 +46,7 @@ describe('classic pcap', () => {
     const le = parse(B.pcapFile({ linktype: 0x14000000 | 1, snaplen: 96 }, recs));
     assert.equal(le.result.format, 'pcap');
     assert.deepEqual(le.result.interfaces, [
-      { id: 0, globalId: 0, linktype: 1, snaplen: 96, tsUnitsPerSec: 1e6, tsOffsetSec: 0 },
+      { id: 0, globalId: 0, linktype: 1, snaplen: 96, tsUnitsPerSec: 1e6, tsOffsetSec: 0, format: 'pcap' },
     ]);
     assert.deepEqual(le.ifaceEvents, le.result.interfaces);
     assert.deepEqual(times(le), ['1700000000.000001000', '1700000001.999999000']);
@@ -116,6 +116,7 @@ describe('pcapng', () => {
         {
           id: 0,
           globalId: 0,
+          format: 'pcapng',
           linktype: 1,
           snaplen: 65535,
           name: 'eth0',

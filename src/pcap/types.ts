@@ -14,6 +14,8 @@ export interface CaptureInterface {
   tsUnitsPerSec: number;
   /** if_tsoffset in seconds, added to every timestamp. */
   tsOffsetSec: number;
+  /** The file format that declared it: a pcapng IDB without if_name is "unknown" to Wireshark. */
+  format: 'pcap' | 'pcapng';
 }
 
 export interface PacketRecord {

@@ -234,6 +234,7 @@ describe('write → read round trip', () => {
                 snaplen: i.snaplen ?? 262144,
                 tsUnitsPerSec: i.tsresol === 'us' ? 1e6 : 1e9,
                 tsOffsetSec: 0,
+                format: 'pcapng',
               };
               if (orUndef(i.name) !== undefined) want.name = i.name;
               if (orUndef(i.description) !== undefined) want.description = i.description;

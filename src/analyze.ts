@@ -1,0 +1,244 @@
+// The library behind `nettrace analyze`: read capture files (or a trace bundle), decode every
+// packet, track conversations, and hand back one JSON-serialisable result. The CLI only renders it.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultDissector } from './decode/bindings.ts';
+import type { Dissector } from './decode/dissector.ts';
+import { type FrameInfo, fieldLine } from './decode/fields.ts';
+import type { DecodeIssue, Packet } from './decode/packet.ts';
+import { NettraceError } from './errors.ts';
+import { ConversationAnalyzer, type ConversationResult } from './flow/analyzer.ts';
+import { readCaptureFile } from './pcap/reader.ts';
+import type { CaptureDiagnostic, CaptureInterface, PacketRecord } from './pcap/types.ts';
+
+export const LINKTYPE_NAMES: Record<number, string> = {
+  0: 'NULL',
+  1: 'EN10MB (Ethernet)',
+  101: 'RAW',
+  108: 'LOOP',
+  113: 'LINUX_SLL',
+  228: 'IPV4',
+  229: 'IPV6',
+  276: 'LINUX_SLL2',
+};
+
+export interface FileSummary {
+  path: string;
+  format?: 'pcap' | 'pcapng';
+  packets: number;
+  bytes: number;
+  interfaces: { id: number; name?: string; description?: string; linktype: number; snaplen: number }[];
+  /** Where reading stopped early (truncated or corrupt file), naming the byte offset. */
+  diagnostic?: CaptureDiagnostic;
+}
+
+export interface IssueSample extends DecodeIssue {
+  frame: number;
+  file: string;
+}
+
+export interface AnalysisResult {
+  files: FileSummary[];
+  packets: number;
+  bytes: number;
+  /** Epoch seconds of the first and last packet (floating point, for display). */
+  firstTime?: number;
+  lastTime?: number;
+  linktypes: Record<string, number>;
+  /** Packets containing each protocol (a tunnelled packet counts its inner protocols too). */
+  protocols: Record<string, number>;
+  issues: { packets: number; byCode: Record<string, number>; samples: IssueSample[] };
+  conversations: ConversationResult;
+}
+
+/** Called for every packet when the caller wants per-packet output (`--packets`, `--fields`). */
+export type PacketVisitor = (p: Packet, frame: FrameInfo, rec: PacketRecord) => void;
+
+export interface AnalyzeOptions {
+  /** `--decode-as` rules, applied to a private copy of the default tables. */
+  decodeAs?: string[];
+  dissector?: Dissector;
+  onPacket?: PacketVisitor;
+  /** Called about every 64k packets with the bytes read so far of the current file. */
+  onProgress?: (file: string, bytesRead: number, fileSize: number, packets: number) => void;
+  /** How many decode issues to keep as samples. */
+  issueSamples?: number;
+}
+
+/** Wireshark's frame.interface_name: if_name, or "unknown" for a pcapng interface without one. */
+export function interfaceName(iface: CaptureInterface): string | undefined {
+  return iface.name ?? (iface.format === 'pcapng' ? 'unknown' : undefined);
+}
+
+/** A bundle folder holds capture.pcapng; anything else is taken as a capture file. */
+export function resolveCapturePath(path: string): string {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new NettraceError('file-not-found', `${path}: no such file or directory`, { cause: e });
+  }
+  if (st.isDirectory()) {
+    const inner = join(path, 'capture.pcapng');
+    try {
+      statSync(inner);
+    } catch (e) {
+      throw new NettraceError(
+        'not-a-bundle',
+        `${path} is a folder without capture.pcapng (not a nettrace bundle)`,
+        {
+          cause: e,
+        },
+      );
+    }
+    return inner;
+  }
+  return path;
+}
+
+export function makeDissector(decodeAs: string[] = []): Dissector {
+  const d = defaultDissector();
+  for (const rule of decodeAs) d.decodeAs(rule);
+  return d;
+}
+
+export function analyzeFiles(paths: string[], opts: AnalyzeOptions = {}): AnalysisResult {
+  const dissector = opts.dissector ?? makeDissector(opts.decodeAs);
+  const conv = new ConversationAnalyzer();
+  const protocols = new Map<string, { n: number }>();
+  const linktypes: Record<string, number> = {};
+  const byCode: Record<string, number> = {};
+  const samples: IssueSample[] = [];
+  const maxSamples = opts.issueSamples ?? 50;
+  const files: FileSummary[] = [];
+  let issuePackets = 0;
+  let packets = 0;
+  let bytes = 0;
+  let t0Sec = -1;
+  let t0Nsec = 0;
+  let lastSec = 0;
+  let lastNsec = 0;
+  const protos: string[] = new Array(16).fill('');
+
+  for (const path of paths) {
+    const file = resolveCapturePath(path);
+    const size = statSync(file).size;
+    let filePackets = 0;
+    const frame: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
+    const res = readCaptureFile(file, {
+      onPacket(rec: PacketRecord, iface: CaptureInterface) {
+        const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
+        packets++;
+        filePackets++;
+        bytes += rec.origLen;
+        if (t0Sec < 0) {
+          t0Sec = rec.tsSec;
+          t0Nsec = rec.tsNsec;
+        }
+        lastSec = rec.tsSec;
+        lastNsec = rec.tsNsec;
+        const tNs = (rec.tsSec - t0Sec) * 1e9 + (rec.tsNsec - t0Nsec);
+        conv.add(p, tNs, rec.origLen);
+        // Each protocol counted once per packet (a tunnelled packet has two ip and eth layers).
+        const layers = p.layers;
+        const n = layers.length < 16 ? layers.length : 16;
+        for (let i = 0; i < n; i++) {
+          const proto = layers[i]!.proto;
+          protos[i] = proto;
+          let seen = false;
+          for (let j = 0; j < i; j++) {
+            if (protos[j] === proto) {
+              seen = true;
+              break;
+            }
+          }
+          if (seen) continue;
+          const c = protocols.get(proto);
+          if (c) c.n++;
+          else protocols.set(proto, { n: 1 });
+        }
+        if (p.issues) {
+          issuePackets++;
+          for (const is of p.issues) {
+            byCode[is.code] = (byCode[is.code] ?? 0) + 1;
+            if (samples.length < maxSamples) samples.push({ ...is, frame: rec.number, file });
+          }
+        }
+        if (opts.onPacket) {
+          frame.number = rec.number;
+          frame.tsSec = rec.tsSec;
+          frame.tsNsec = rec.tsNsec;
+          frame.capLen = rec.capLen;
+          frame.origLen = rec.origLen;
+          frame.interfaceId = rec.interfaceId;
+          frame.interfaceName = interfaceName(iface);
+          opts.onPacket(p, frame, rec);
+        }
+        if (opts.onProgress && (filePackets & 0xffff) === 0) {
+          opts.onProgress(file, rec.fileOffset, size, filePackets);
+        }
+      },
+    });
+    for (const i of res.interfaces) {
+      const name = LINKTYPE_NAMES[i.linktype] ?? `linktype ${i.linktype}`;
+      linktypes[name] = (linktypes[name] ?? 0) + 1;
+    }
+    files.push({
+      path: file,
+      format: res.format,
+      packets: res.packets,
+      bytes: res.bytes,
+      interfaces: res.interfaces.map((i) => ({
+        id: i.globalId,
+        name: i.name,
+        description: i.description,
+        linktype: i.linktype,
+        snaplen: i.snaplen,
+      })),
+      diagnostic: res.diagnostic,
+    });
+  }
+  return {
+    files,
+    packets,
+    bytes,
+    firstTime: t0Sec >= 0 ? t0Sec + t0Nsec / 1e9 : undefined,
+    lastTime: t0Sec >= 0 ? lastSec + lastNsec / 1e9 : undefined,
+    linktypes,
+    protocols: Object.fromEntries(
+      [...protocols.entries()].map(([k, v]) => [k, v.n] as const).sort((a, b) => b[1] - a[1]),
+    ),
+    issues: { packets: issuePackets, byCode, samples },
+    conversations: conv.result(),
+  };
+}
+
+/** The `--fields` output of one capture: tshark's -T fields lines, written through `write`. */
+export function writeFieldLines(
+  paths: string[],
+  names: readonly string[],
+  write: (line: string) => void,
+  decodeAs: string[] = [],
+): string[] {
+  const dissector = makeDissector(decodeAs);
+  const diagnostics: string[] = [];
+  for (const path of paths) {
+    const file = resolveCapturePath(path);
+    const frame: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
+    const res = readCaptureFile(file, {
+      onPacket(rec, iface) {
+        const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
+        frame.number = rec.number;
+        frame.tsSec = rec.tsSec;
+        frame.tsNsec = rec.tsNsec;
+        frame.capLen = rec.capLen;
+        frame.origLen = rec.origLen;
+        frame.interfaceId = rec.interfaceId;
+        frame.interfaceName = interfaceName(iface);
+        write(fieldLine(names, p, frame));
+      },
+    });
+    if (res.diagnostic) diagnostics.push(`${file}: ${res.diagnostic.message}`);
+  }
+  return diagnostics;
+}

@@ -1,0 +1,135 @@
+// `nettrace analyze FILE...`: read captures (or a trace bundle) and summarise them.
+import { Command, Option } from 'commander';
+import { analyzeFiles, writeFieldLines } from '../analyze.ts';
+import { checkFields, knownFields } from '../decode/fields.ts';
+import { NettraceError } from '../errors.ts';
+import { writeJson } from '../render/json-stream.ts';
+import { packetLine } from '../render/packet-line.ts';
+import { renderSummary, type SummarySections } from '../render/summary.ts';
+import { Output } from './output.ts';
+import { makeProgress } from './progress.ts';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function analyzeCommand(): Command {
+  return new Command('analyze')
+    .description('Decode capture files (pcap, pcapng) or a trace bundle and summarise what is in them')
+    .argument('<file...>', 'capture files, or a bundle folder saved by `nettrace trace`')
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'jsonl']).default('text'),
+    )
+    .option('--flows', 'show conversations (flows) only')
+    .option('--http', 'show HTTP transactions only')
+    .option('--dns', 'show DNS queries and answers only')
+    .option('--packets', 'one line per packet, like tcpdump -nn (tunnel inner packets included)')
+    .option('--fields', 'print the fields given with -e, tab-separated, exactly as tshark -T fields does')
+    .option(
+      '-e, --field <name>',
+      'a field for --fields (repeatable), e.g. -e ip.src -e tcp.flags',
+      collect,
+      [],
+    )
+    .option('--list-fields', 'list the field names --fields supports')
+    .option(
+      '--decode-as <rule>',
+      'decode a port/ethertype as a protocol (repeatable), e.g. udp.port==4790:vxlan',
+      collect,
+      [],
+    )
+    .option('--top <n>', 'how many flows to show in the summary', (v) => Number.parseInt(v, 10), 10)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  nettrace analyze capture.pcapng                       summary: interfaces, protocols, flows, TCP, HTTP, DNS, issues
+  nettrace analyze capture.pcap --packets               one line per packet
+  nettrace analyze capture.pcap --fields -e ip.src -e ip.dst -e tcp.flags
+  nettrace analyze capture.pcap -o json | jq .conversations.flows
+  nettrace analyze vxlan.pcap --decode-as udp.port==4790:vxlan
+  nettrace analyze ./bundle-2026-11-26T12-00-00          replay a saved trace bundle`,
+    )
+    .action((files: string[], o: AnalyzeFlags) => runAnalyze(files, o));
+}
+
+interface AnalyzeFlags {
+  output: 'text' | 'json' | 'jsonl';
+  flows?: boolean;
+  http?: boolean;
+  dns?: boolean;
+  packets?: boolean;
+  fields?: boolean;
+  field: string[];
+  listFields?: boolean;
+  decodeAs: string[];
+  top: number;
+}
+
+function runAnalyze(files: string[], o: AnalyzeFlags): void {
+  const out = new Output(process.stdout);
+  if (o.listFields) {
+    for (const f of knownFields()) out.line(f);
+    out.flush();
+    return;
+  }
+  if (!Number.isFinite(o.top) || o.top < 1)
+    throw new NettraceError('bad-flag', '--top must be a positive number');
+  if (o.fields || o.field.length > 0) {
+    if (o.field.length === 0) throw new NettraceError('bad-flag', '--fields needs at least one -e FIELD');
+    const unknown = checkFields(o.field);
+    if (unknown.length > 0) {
+      throw new NettraceError(
+        'unknown-field',
+        `unknown field ${unknown.map((f) => `"${f}"`).join(', ')} (nettrace analyze --list-fields lists them)`,
+      );
+    }
+    const diags = writeFieldLines(files, o.field, (line) => out.line(line), o.decodeAs);
+    out.flush();
+    for (const d of diags) process.stderr.write(`nettrace: ${d}\n`);
+    return;
+  }
+  const progress = makeProgress(process.stderr);
+  const perPacket = o.packets || o.output === 'jsonl';
+  const result = analyzeFiles(files, {
+    decodeAs: o.decodeAs,
+    onProgress: progress.update,
+    onPacket: perPacket
+      ? (p, frame) => {
+          const t = `${frame.tsSec}.${String(frame.tsNsec).padStart(9, '0')}`;
+          if (o.output === 'jsonl') {
+            out.line(
+              JSON.stringify({
+                frame: frame.number,
+                time: t,
+                interface: frame.interfaceName ?? frame.interfaceId,
+                len: frame.origLen,
+                layers: p.layers.map((l) => l.proto),
+                summary: packetLine(p),
+                issues: p.issues,
+              }),
+            );
+          } else {
+            out.line(
+              `${String(frame.number).padStart(6)} ${t} ${frame.interfaceName ?? ''} ${packetLine(p)}`,
+            );
+          }
+        }
+      : undefined,
+  });
+  progress.done();
+  if (o.output === 'jsonl') {
+    out.flush();
+  } else if (o.output === 'json') {
+    writeJson(result, (chunk) => out.write(chunk));
+    out.flush();
+  } else if (!o.packets) {
+    const sections: SummarySections =
+      o.flows || o.http || o.dns ? { flows: o.flows, http: o.http, dns: o.dns } : 'all';
+    out.line(renderSummary(result, { sections, top: o.top, color: out.color }));
+    out.flush();
+  } else {
+    out.flush();
+  }
+  for (const f of result.files) {
+    if (f.diagnostic) process.stderr.write(`nettrace: ${f.path}: ${f.diagnostic.message}\n`);
+  }
+}
