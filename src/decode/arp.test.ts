@@ -141,15 +141,7 @@ tsharkCorpusSuite(
     'pcapplusplus/ArpRequestWithVlan.pcap',
   ],
   ARP_FIELDS,
-  [
-    {
-      file: /linux_dlt_sll2/,
-      field: /^arp\./,
-      frames: [6],
-      reason:
-        'RARP (EtherType 0x8035) has no binding in bindings.ts; Wireshark decodes it with the ARP dissector',
-    },
-  ],
+  [],
 );
 
 tsharkFramesSuite(
