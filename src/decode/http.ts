@@ -65,9 +65,15 @@ function startLineKind(b: Uint8Array, o: number, le: number): number {
     return 2; // HTTP/
   }
   if (le - o >= 3 && b[o] === 0x49 && b[o + 1] === 0x43 && b[o + 2] === 0x59) return 2; // ICY
+  // Methods are upper-case letters, '_' and '-': reject anything else before building a string,
+  // since most TCP payload on an HTTP port is a body or binary data, not a start line.
   let i = o;
-  while (i < le && b[i] !== SP) i++;
-  if (i - o < 3 || i - o > 16) return 0;
+  while (i < le && b[i] !== SP && b[i] !== CR && b[i] !== LF) {
+    const c = b[i]!;
+    if (!((c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x2d) || i - o >= 16) return 0;
+    i++;
+  }
+  if (i - o < 3) return 0;
   return METHODS.has(latin1(b, o, i)) ? 1 : 0;
 }
 
@@ -88,9 +94,11 @@ function decodeMessage(p: Packet, start: number, end: number): number {
   let o = start;
   if (end - o > 3 && b[o] === CR && b[o + 1] === LF) o += 2; // a stray CRLF before the start line
   if (o >= end || b[o]! < 0x20 || b[o]! > 0x7e) return -1;
-  let le = lineEnd(b, o, end);
-  const kind = startLineKind(b, o, le);
+  // The start line's kind is read before its end is searched: neither a method nor "HTTP/" can
+  // hold a CR or LF, so `end` bounds the look as well as the line end would.
+  const kind = startLineKind(b, o, end);
   if (kind === 0) return -1;
+  let le = lineEnd(b, o, end);
   const layer: HttpLayer = {
     proto: 'http',
     offset: start,
