@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME...]`: every benchmark, each measured against its anchors in the same run,
-// printing the ratios and whether each target holds. Names: analyze, lab.
+// printing the ratios and whether each target holds. Names: analyze, lab, topology.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -76,7 +76,16 @@ function benchLab(): boolean {
   return r.status === 0;
 }
 
-const BENCHES: Record<string, () => boolean> = { analyze: benchAnalyze, lab: benchLab };
+function benchTopology(): boolean {
+  process.stdout.write('\n## inspect and topo on a node with 200 pods\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/topology.ts'), '3'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  return r.status === 0;
+}
+
+const BENCHES: Record<string, () => boolean> = { analyze: benchAnalyze, lab: benchLab, topology: benchTopology };
 
 const wanted = process.argv.slice(2);
 const names = wanted.length ? wanted : Object.keys(BENCHES);
