@@ -6,6 +6,8 @@ import { NettraceError } from '../errors.ts';
 import { writeJson } from '../render/json-stream.ts';
 import { packetLine } from '../render/packet-line.ts';
 import { renderSummary, type SummarySections } from '../render/summary.ts';
+import { renderTraceText } from '../render/trace-text.ts';
+import { isBundle, replayBundle } from '../trace/bundle.ts';
 import { Output } from './output.ts';
 import { makeProgress } from './progress.ts';
 
@@ -116,12 +118,16 @@ function runAnalyze(files: string[], o: AnalyzeFlags): void {
       : undefined,
   });
   progress.done();
+  // A trace bundle is replayed: its journeys are rebuilt from capture.pcapng and shown first.
+  const focused = o.flows || o.http || o.dns || o.packets;
+  const replay = files.length === 1 && !focused && isBundle(files[0]!) ? replayBundle(files[0]!) : undefined;
   if (o.output === 'jsonl') {
     out.flush();
   } else if (o.output === 'json') {
-    writeJson(result, (chunk) => out.write(chunk));
+    writeJson(replay ? { trace: replay.trace, analysis: result } : result, (chunk) => out.write(chunk));
     out.flush();
   } else if (!o.packets) {
+    if (replay) out.line(`${renderTraceText(replay.trace, { color: out.color })}\n`);
     const sections: SummarySections =
       o.flows || o.http || o.dns ? { flows: o.flows, http: o.http, dns: o.dns } : 'all';
     out.line(renderSummary(result, { sections, top: o.top, color: out.color }));

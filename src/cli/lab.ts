@@ -15,6 +15,7 @@ import { defaultSpec, LAB_NAMESPACE } from '../lab/spec.ts';
 import { defaultStateDir, StateStore } from '../lab/state.ts';
 import { type LabStatusReport, labStatus } from '../lab/status.ts';
 import { teardown } from '../lab/teardown.ts';
+import { scenarioCommand } from './lab-scenario.ts';
 
 const stateDirOption = () =>
   new Option('--state-dir <dir>', 'where the lab keeps its state, sockets and logs').default(
@@ -294,6 +295,7 @@ export function labCommand(): Command {
     .addCommand(statusCommand())
     .addCommand(execCommand())
     .addCommand(manifestsCommand())
+    .addCommand(scenarioCommand())
     .addHelpText(
       'after',
       `
@@ -304,6 +306,7 @@ Examples:
   sudo nettrace lab exec node/worker-0 -- ovn-nbctl show
   sudo nettrace lab exec pod/nettools-dual-pod -c nettools-container-2 -- curl -s 127.0.0.1:8080/hello.txt
   sudo nettrace lab exec nettools-dual-pod -- ping -c1 203.0.113.10
+  sudo nettrace lab scenario all            # the seed's walkthrough as traces, checked
   sudo nettrace lab down
   nettrace lab manifests --out manifests/   # the cluster lab
 `,

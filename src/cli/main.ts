@@ -7,6 +7,7 @@ import { analyzeCommand } from './analyze.ts';
 import { inspectCommand } from './inspect.ts';
 import { labCommand } from './lab.ts';
 import { topoCommand } from './topo.ts';
+import { traceCommand } from './trace.ts';
 
 export function buildProgram(): Command {
   const program = new Command('nettrace')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride();
   program.addCommand(analyzeCommand());
+  program.addCommand(traceCommand());
   program.addCommand(labCommand());
   program.addCommand(inspectCommand());
   program.addCommand(topoCommand());

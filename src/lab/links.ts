@@ -126,6 +126,24 @@ export async function setupPodNetwork(ctx: LabContext, pod: PodPlan, node: NodeP
   ]);
   await sysctls(ctx, pod.netns);
   await txChecksumOff(ctx, pod.netns, ['eth0']);
+  await trackConnections(ctx, pod.netns);
+}
+
+/**
+ * A fresh namespace has no netfilter rule that needs connection tracking, so `conntrack -E` in it
+ * would print nothing; on a real node iptables/OVN rules make the pod's traffic tracked. One rule
+ * that counts new connections is enough to turn tracking on, and changes no packet's fate.
+ */
+async function trackConnections(ctx: LabContext, netns: string): Promise<void> {
+  checkAborted(ctx);
+  await ctx.ns(netns).run(['nft', '-f', '-'], {
+    input:
+      'table inet nettrace_conntrack {\n' +
+      '  chain out { type filter hook output priority 0; policy accept; ct state new counter; }\n' +
+      '  chain in { type filter hook input priority 0; policy accept; ct state new counter; }\n' +
+      '}\n',
+    check: true,
+  });
 }
 
 /** Links of the node namespace that exist before OVS starts: the NIC and the pods' host-side veths. */

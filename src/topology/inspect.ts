@@ -46,7 +46,10 @@ export interface InspectOptions {
 }
 
 /** The nodes and pods a path to `to` crosses (so they are discovered too). */
-function wanted(to: Endpoint | undefined, topo: { services: Topology['cluster']['services'] }) {
+export function endpointsToDiscover(
+  to: Endpoint | undefined,
+  topo: { services: Topology['cluster']['services'] },
+) {
   const pods: { namespace: string; name: string }[] = [];
   const nodes: string[] = [];
   const addPod = (key: string) => {
@@ -72,7 +75,7 @@ export async function inspectPod(
   const where = source.kind === 'recorded' ? `the recording ${source.dir}` : `the ${source.view}`;
   const target = findPod(cluster.pods, namespace, name, where);
   const to = opts.to !== undefined ? resolveEndpoint(opts.to, cluster, namespace) : undefined;
-  const extra = wanted(to, cluster);
+  const extra = endpointsToDiscover(to, cluster);
   const topology = await discover(source, {
     pods: [{ namespace, name }, ...extra.pods],
     nodes: extra.nodes,

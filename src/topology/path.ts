@@ -40,7 +40,8 @@ export type HopRole =
   | 'bridge' // br-ex's flow tables
   | 'management-port' // ovn-k8s-mp0: the node's host stack into the pod network
   | 'host' // the node's own stack (br-ex's internal port holds the node IP)
-  | 'external'; // the far end, outside the cluster
+  | 'external' // the far end, outside the cluster
+  | 'loopback'; // `lo` inside a pod: containers of one pod talking over 127.0.0.1
 
 export type ExpectedChange =
   | { kind: 'dnat'; from: string; to: string; by: string; candidates: string[] }
@@ -78,7 +79,7 @@ export interface PathHop {
   note?: string;
 }
 
-export type PathKind = 'same-node' | 'cross-node' | 'egress' | 'to-node' | 'to-own-node';
+export type PathKind = 'same-node' | 'cross-node' | 'egress' | 'to-node' | 'to-own-node' | 'loopback';
 
 export interface PathResult {
   from: Endpoint;
@@ -175,6 +176,39 @@ function toPod(
       d.veth,
       d.eth0,
     ],
+  };
+}
+
+/** A loopback address: traffic to it never leaves the namespace it starts in. */
+export function isLoopback(e: Endpoint): boolean {
+  return e.kind === 'external' && /^127\./.test(e.ip);
+}
+
+/**
+ * Containers of one pod share its network namespace: 127.0.0.1 from one reaches a server in
+ * another over the pod's `lo`, and nothing leaves the pod (the seed's container-to-container case).
+ */
+export function loopbackPath(t: Topology, from: Endpoint, to: Endpoint): PathResult {
+  if (from.kind !== 'pod') throw new NettraceError('topology.bad-source', 'a loopback path starts in a pod');
+  const pod = podOf(t, from.pod);
+  const node = nodeOf(t, pod.node);
+  return {
+    from,
+    to,
+    kind: 'loopback',
+    hops: [
+      hop({
+        id: `${node.name}/${pod.name}/lo`,
+        node: node.name,
+        netns: pod.netns.path ?? `pod ${from.pod}`,
+        interface: 'lo',
+        role: 'loopback',
+        pod: from.pod,
+        capture: true,
+        note: "the pod's containers share this network namespace: loopback traffic stays on lo",
+      }),
+    ],
+    notes: [`${from.pod}'s containers share one network namespace, so 127.0.0.1 is the same for all of them`],
   };
 }
 
