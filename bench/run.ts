@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME...]`: every benchmark, each measured against its anchors in the same run,
-// printing the ratios and whether each target holds. Names: analyze, lab, topology.
+// printing the ratios and whether each target holds. Names: analyze, journey, lab, topology, trace.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -85,7 +85,27 @@ function benchTopology(): boolean {
   return r.status === 0;
 }
 
-const BENCHES: Record<string, () => boolean> = { analyze: benchAnalyze, lab: benchLab, topology: benchTopology };
+function benchScript(title: string, script: string, args: string[] = []): () => boolean {
+  return () => {
+    process.stdout.write(`\n## ${title}\n`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, script), ...args], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    return r.status === 0;
+  };
+}
+
+const BENCHES: Record<string, () => boolean> = {
+  analyze: benchAnalyze,
+  journey: benchScript('journey: correlation of 3 points x 1,000,000 packets vs analyze', 'bench/journey.ts'),
+  lab: benchLab,
+  topology: benchTopology,
+  trace: () => {
+    build();
+    return benchScript('trace --icmp on the lab, end to end', 'bench/trace.ts', ['3'])();
+  },
+};
 
 const wanted = process.argv.slice(2);
 const names = wanted.length ? wanted : Object.keys(BENCHES);
