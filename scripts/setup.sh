@@ -8,7 +8,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 declare -A NEED=(
   [tshark]=tshark [tcpdump]=tcpdump [ovs-vswitchd]=openvswitch-switch [ovn-northd]=ovn-central
   [ovn-controller]=ovn-host [conntrack]=conntrack [nft]=nftables [ethtool]=ethtool [ip]=iproute2
-  [ping]=iputils-ping [curl]=curl [python3]=python3 [nsenter]=util-linux [pgrep]=procps
+  [ping]=iputils-ping [curl]=curl [python3]=python3 [nsenter]=util-linux [pgrep]=procps [chromium]=chromium
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
