@@ -2,12 +2,14 @@
 // the OVS port, the node's NIC and tunnels — and with --to the path to a destination. Flags and
 // printing only; the work is in src/topology/inspect.ts.
 import { Command, Option } from 'commander';
+import { withCleanup } from '../cleanup.ts';
 import { NettraceError } from '../errors.ts';
 import { LAB_NAMESPACE } from '../lab/spec.ts';
 import { defaultStateDir } from '../lab/state.ts';
 import { renderInspectText } from '../render/inspect-text.ts';
 import { inspectPod } from '../topology/inspect.ts';
-import { openTopologySource } from '../topology/open.ts';
+import { closeTopologySource, openTopologySource } from '../topology/open.ts';
+import { addKubeOptions, dryRun, type KubeFlags, kubeSourceOptions } from './kube-flags.ts';
 
 /** `pod/NAME`, `pods/NAME`, `po/NAME` or a bare `NAME`. */
 export function parsePodArg(arg: string): string {
@@ -18,11 +20,10 @@ export function parsePodArg(arg: string): string {
   return m[2]!;
 }
 
-interface InspectFlags {
+interface InspectFlags extends KubeFlags {
   namespace: string;
   to?: string;
   lab?: boolean;
-  kubeconfig?: string;
   stateDir: string;
   record?: string;
   from?: string;
@@ -30,7 +31,7 @@ interface InspectFlags {
 }
 
 export function inspectCommand(): Command {
-  return new Command('inspect')
+  const cmd = new Command('inspect')
     .description(
       "a pod's network: its containers and which namespaces they share, eth0 and its host veth, the OVS " +
         "port, the node's NIC and tunnels; with --to, the path to a destination hop by hop",
@@ -39,7 +40,6 @@ export function inspectCommand(): Command {
     .option('-n, --namespace <ns>', 'namespace of the pod', LAB_NAMESPACE)
     .option('--to <dest>', 'also show the path to pod/NAME, svc/NAME[:PORT], node/NAME or an IP')
     .option('--lab', 'use the local lab (the default without --kubeconfig)')
-    .option('--kubeconfig <file>', 'use a cluster (not implemented yet: issue 6)')
     .addOption(
       new Option('--state-dir <dir>', "the lab's state dir").default(
         defaultStateDir(),
@@ -62,6 +62,7 @@ Examples:
 `,
     )
     .action(async (podArg: string, flags: InspectFlags) => {
+      if (dryRun(flags, 'inspect', flags.namespace)) return;
       if (flags.lab && flags.kubeconfig !== undefined)
         throw new NettraceError('cli.bad-options', '--lab and --kubeconfig exclude each other');
       const name = parsePodArg(podArg);
@@ -70,13 +71,17 @@ Examples:
         stateDir: flags.stateDir,
         ...(flags.from !== undefined ? { from: flags.from } : {}),
         ...(flags.record !== undefined ? { record: flags.record } : {}),
-        ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+        ...kubeSourceOptions(flags, flags.namespace),
       });
-      const { result } = await inspectPod(source, flags.namespace, name, {
-        ...(flags.to !== undefined ? { to: flags.to } : {}),
+      const { result } = await withCleanup(async (cleanup) => {
+        cleanup.add('delete the node agents', () => closeTopologySource(source));
+        return inspectPod(source, flags.namespace, name, {
+          ...(flags.to !== undefined ? { to: flags.to } : {}),
+        });
       });
       process.stdout.write(
         flags.output === 'json' ? `${JSON.stringify(result, null, 2)}\n` : renderInspectText(result),
       );
     });
+  return addKubeOptions(cmd);
 }

@@ -15,6 +15,7 @@ import { defaultSpec, LAB_NAMESPACE } from '../lab/spec.ts';
 import { defaultStateDir, StateStore } from '../lab/state.ts';
 import { type LabStatusReport, labStatus } from '../lab/status.ts';
 import { teardown } from '../lab/teardown.ts';
+import { deployCommand, undeployCommand } from './lab-deploy.ts';
 import { scenarioCommand } from './lab-scenario.ts';
 
 const stateDirOption = () =>
@@ -296,6 +297,8 @@ export function labCommand(): Command {
     .addCommand(execCommand())
     .addCommand(manifestsCommand())
     .addCommand(scenarioCommand())
+    .addCommand(deployCommand())
+    .addCommand(undeployCommand())
     .addHelpText(
       'after',
       `

@@ -3,13 +3,29 @@
 // into one clear line (a NettraceError's message, never a stack trace).
 import { Command, CommanderError } from 'commander';
 import { isNettraceError } from '../errors.ts';
-import { analyzeCommand } from './analyze.ts';
-import { inspectCommand } from './inspect.ts';
-import { labCommand } from './lab.ts';
-import { topoCommand } from './topo.ts';
-import { traceCommand } from './trace.ts';
 
-export function buildProgram(): Command {
+// Each command's module is imported only when that command runs: `analyze` alone would otherwise
+// load the lab, topology and trace code (and zod, yaml) on every start, tens of milliseconds per run.
+const COMMANDS: readonly (readonly [string, () => Promise<Command>])[] = [
+  ['analyze', async () => (await import('./analyze.ts')).analyzeCommand()],
+  ['trace', async () => (await import('./trace.ts')).traceCommand()],
+  ['lab', async () => (await import('./lab.ts')).labCommand()],
+  ['inspect', async () => (await import('./inspect.ts')).inspectCommand()],
+  ['topo', async () => (await import('./topo.ts')).topoCommand()],
+  ['cleanup', async () => (await import('./cleanup.ts')).cleanupCommand()],
+];
+
+/** The command `argv` runs (its first non-option word), when it is one of ours. */
+function commandOf(argv: readonly string[]): string | undefined {
+  const word = argv.slice(2).find((a) => !a.startsWith('-'));
+  return COMMANDS.some(([name]) => name === word) ? word : undefined;
+}
+
+/**
+ * The program with every command, or with only the one `argv` names (help, an unknown command or
+ * none at all loads them all, so usage lists every command).
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('nettrace')
     .description(
       'Follow packets through a Kubernetes/OpenShift (OVN-Kubernetes) pod network path, hop by hop.\n' +
@@ -20,17 +36,16 @@ export function buildProgram(): Command {
     // `lab exec pod/x -- cmd -x`: options after the subcommand belong to it.
     .enablePositionalOptions()
     .exitOverride();
-  program.addCommand(analyzeCommand());
-  program.addCommand(traceCommand());
-  program.addCommand(labCommand());
-  program.addCommand(inspectCommand());
-  program.addCommand(topoCommand());
+  const only = commandOf(argv);
+  for (const [name, load] of COMMANDS) {
+    if (only === undefined || name === only) program.addCommand(await load());
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

@@ -1,6 +1,7 @@
 // `nettrace topo [node/NAME...]`: a node's bridges, ports, patch pairs, tunnels and NIC as a drawing
 // (ascii), a diagram (mermaid, dot) or the model (json). Flags and printing only.
 import { Command, Option } from 'commander';
+import { withCleanup } from '../cleanup.ts';
 import { NettraceError } from '../errors.ts';
 import { LAB_NAMESPACE } from '../lab/spec.ts';
 import { defaultStateDir } from '../lab/state.ts';
@@ -9,7 +10,8 @@ import { renderTopologyDot } from '../render/topology-dot.ts';
 import { renderTopologyMermaid } from '../render/topology-mermaid.ts';
 import { RecordedSource } from '../topology/collect.ts';
 import { discover } from '../topology/discover.ts';
-import { openTopologySource } from '../topology/open.ts';
+import { closeTopologySource, openTopologySource } from '../topology/open.ts';
+import { addKubeOptions, dryRun, type KubeFlags, kubeSourceOptions } from './kube-flags.ts';
 
 /** `node/NAME`, `nodes/NAME` or a bare `NAME`. */
 export function parseNodeArg(arg: string): string {
@@ -18,19 +20,18 @@ export function parseNodeArg(arg: string): string {
   return m[2]!;
 }
 
-interface TopoFlags {
+interface TopoFlags extends KubeFlags {
   output: 'ascii' | 'mermaid' | 'dot' | 'json';
   pod?: string[];
   namespace: string;
   allPorts?: boolean;
-  kubeconfig?: string;
   stateDir: string;
   record?: string;
   from?: string;
 }
 
 export function topoCommand(): Command {
-  return new Command('topo')
+  const cmd = new Command('topo')
     .description("the nodes' plumbing: br-ex with the NIC and patch, br-int with mp0, tunnels and pod ports")
     .argument('[nodes...]', 'node/NAME ... (default: every node)')
     .addOption(
@@ -45,7 +46,6 @@ export function topoCommand(): Command {
     )
     .option('-n, --namespace <ns>', 'namespace of the --pod pods', LAB_NAMESPACE)
     .option('--all-ports', 'draw every pod port instead of folding them into a count')
-    .option('--kubeconfig <file>', 'use a cluster (not implemented yet: issue 6)')
     .addOption(
       new Option('--state-dir <dir>', "the lab's state dir").default(
         defaultStateDir(),
@@ -67,40 +67,45 @@ Examples:
 `,
     )
     .action(async (nodeArgs: string[], flags: TopoFlags) => {
+      if (dryRun(flags, 'topo', flags.namespace)) return;
       const source = openTopologySource({
         command: 'nettrace topo',
         stateDir: flags.stateDir,
         ...(flags.from !== undefined ? { from: flags.from } : {}),
         ...(flags.record !== undefined ? { record: flags.record } : {}),
-        ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+        ...kubeSourceOptions(flags, flags.namespace),
       });
-      const cluster = await source.cluster();
-      const nodes = nodeArgs.length
-        ? nodeArgs.map(parseNodeArg)
-        : source instanceof RecordedSource
-          ? await source.recordedNodes()
-          : cluster.nodes.map((n) => n.name);
-      const pods = (flags.pod ?? []).map((p) => {
-        const name = p.replace(/^(pod|pods|po)\//, '');
-        return name.includes('/')
-          ? { namespace: name.slice(0, name.indexOf('/')), name: name.slice(name.indexOf('/') + 1) }
-          : { namespace: flags.namespace, name };
+      await withCleanup(async (cleanup) => {
+        cleanup.add('delete the node agents', () => closeTopologySource(source));
+        const cluster = await source.cluster();
+        const nodes = nodeArgs.length
+          ? nodeArgs.map(parseNodeArg)
+          : source instanceof RecordedSource
+            ? await source.recordedNodes()
+            : cluster.nodes.map((n) => n.name);
+        const pods = (flags.pod ?? []).map((p) => {
+          const name = p.replace(/^(pod|pods|po)\//, '');
+          return name.includes('/')
+            ? { namespace: name.slice(0, name.indexOf('/')), name: name.slice(name.indexOf('/') + 1) }
+            : { namespace: flags.namespace, name };
+        });
+        const topology = await discover(source, { nodes, pods });
+        // Only the nodes asked for: a --pod elsewhere must not add its node to the drawing.
+        topology.nodes = topology.nodes.filter((n) => nodes.includes(n.name));
+        const opts = {
+          pods: pods.map((p) => `${p.namespace}/${p.name}`),
+          ...(flags.allPorts ? { maxPodPorts: Number.POSITIVE_INFINITY } : {}),
+        };
+        const text =
+          flags.output === 'json'
+            ? `${JSON.stringify(topology, null, 2)}\n`
+            : flags.output === 'mermaid'
+              ? renderTopologyMermaid(topology, opts)
+              : flags.output === 'dot'
+                ? renderTopologyDot(topology, opts)
+                : renderTopologyAscii(topology, opts);
+        process.stdout.write(text);
       });
-      const topology = await discover(source, { nodes, pods });
-      // Only the nodes asked for: a --pod elsewhere must not add its node to the drawing.
-      topology.nodes = topology.nodes.filter((n) => nodes.includes(n.name));
-      const opts = {
-        pods: pods.map((p) => `${p.namespace}/${p.name}`),
-        ...(flags.allPorts ? { maxPodPorts: Number.POSITIVE_INFINITY } : {}),
-      };
-      const text =
-        flags.output === 'json'
-          ? `${JSON.stringify(topology, null, 2)}\n`
-          : flags.output === 'mermaid'
-            ? renderTopologyMermaid(topology, opts)
-            : flags.output === 'dot'
-              ? renderTopologyDot(topology, opts)
-              : renderTopologyAscii(topology, opts);
-      process.stdout.write(text);
     });
+  return addKubeOptions(cmd);
 }

@@ -8,13 +8,14 @@ import { defaultStateDir } from '../lab/state.ts';
 import { renderTraceText } from '../render/trace-text.ts';
 import { LiveSource } from '../topology/collect.ts';
 import { resolveEndpoint } from '../topology/endpoints.ts';
-import { openTopologySource } from '../topology/open.ts';
+import { closeTopologySource, openTopologySource } from '../topology/open.ts';
 import { defaultPort } from '../trace/plan.ts';
 import { runTrace } from '../trace/run.ts';
 import type { ProbeSpec, TraceResult } from '../trace/types.ts';
+import { addKubeOptions, dryRun, type KubeFlags, kubeSourceOptions } from './kube-flags.ts';
 import { Output } from './output.ts';
 
-interface TraceFlags {
+interface TraceFlags extends KubeFlags {
   namespace: string;
   icmp?: boolean;
   tcp?: string;
@@ -28,8 +29,6 @@ interface TraceFlags {
   conntrack?: boolean;
   container?: string;
   lab?: boolean;
-  kubeconfig?: string;
-  context?: string;
   stateDir: string;
   output: 'text' | 'json';
   out?: string;
@@ -82,7 +81,7 @@ function stamp(): string {
 }
 
 export function traceCommand(): Command {
-  return new Command('trace')
+  const cmd = new Command('trace')
     .description(
       'capture at every hop between SRC and DST at once, send a probe, and follow each packet: where it ' +
         'was seen, what rewrote it (SNAT/DNAT, Geneve, routing, MACs) and how long each hop took',
@@ -102,8 +101,6 @@ export function traceCommand(): Command {
     .option('--duration <d>', 'with --passive: how long to watch (e.g. 30s; Ctrl-C stops early)')
     .option('--conntrack', 'also record conntrack events (and OVS userspace conntrack) on the path')
     .option('--lab', 'use the local lab (the default without --kubeconfig)')
-    .option('--kubeconfig <file>', 'use a cluster (not implemented yet: issue 6)')
-    .option('--context <name>', 'kubeconfig context (with --kubeconfig)')
     .addOption(
       new Option('--state-dir <dir>', "the lab's state dir").default(
         defaultStateDir(),
@@ -127,6 +124,7 @@ Every trace saves a bundle: capture.pcapng (one interface per point), topology.j
 conntrack.log, commands.log and report.html.`,
     )
     .action(async (src: string, dst: string, flags: TraceFlags) => {
+      if (dryRun(flags, 'trace', flags.namespace)) return;
       if (flags.lab && flags.kubeconfig !== undefined)
         throw new NettraceError('cli.bad-options', '--lab and --kubeconfig exclude each other');
       const { probe, port } = probeFromFlags(flags);
@@ -137,7 +135,7 @@ conntrack.log, commands.log and report.html.`,
       const source = openTopologySource({
         command: 'nettrace trace',
         stateDir: flags.stateDir,
-        ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+        ...kubeSourceOptions(flags, flags.namespace),
       });
       if (!(source instanceof LiveSource))
         throw new NettraceError('trace.not-live', 'a trace needs a live lab or cluster');
@@ -148,6 +146,8 @@ conntrack.log, commands.log and report.html.`,
       let interrupted = false;
       const result: TraceResult = await withCleanup(
         async (cleanup, signal) => {
+          // First registered, last run: the agents go after the captures in them have stopped.
+          cleanup.add('delete the node agents', () => closeTopologySource(source));
           // A probe's port may depend on the destination (a Service's port): fill it in once resolved.
           let p = probe;
           if (p && (p.kind === 'http' || p.kind === 'dns') && p.port === 0) {
@@ -194,4 +194,5 @@ conntrack.log, commands.log and report.html.`,
       o.flush();
       if (interrupted) process.exitCode = 130;
     });
+  return addKubeOptions(cmd);
 }

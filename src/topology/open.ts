@@ -1,7 +1,8 @@
 // Which TopologySource a command reads: a recorded folder (--from), the Kubernetes API
-// (--kubeconfig: a later issue) or the local lab (the default), optionally recording (--record).
+// (--kubeconfig/--context) or the local lab (the default), optionally recording (--record).
 import { NettraceError } from '../errors.ts';
 import type { CommandLog } from '../hosts/host.ts';
+import { KubeClusterView } from '../kube/view.ts';
 import { requireRoot } from '../lab/preflight.ts';
 import { LiveSource, RecordedSource, type TopologySource } from './collect.ts';
 import { LabClusterView } from './lab-view.ts';
@@ -14,6 +15,12 @@ export interface SourceOptions {
   /** The lab's state dir (default: $NETTRACE_LAB_DIR or /run/nettrace-lab). */
   stateDir?: string;
   kubeconfig?: string;
+  /** kubeconfig context (default: the current one). */
+  context?: string;
+  /** The namespace a cluster view reads (-n). */
+  namespace?: string;
+  /** The node agent image on a cluster (--image). */
+  image?: string;
   log?: CommandLog;
   /** For messages: the command asking (`nettrace inspect`). */
   command?: string;
@@ -28,11 +35,15 @@ export function openTopologySource(o: SourceOptions): TopologySource {
       );
     return new RecordedSource(o.from);
   }
-  if (o.kubeconfig !== undefined) {
-    throw new NettraceError(
-      'topology.not-implemented',
-      'not implemented yet: the Kubernetes backend is issue 6 (use the local lab: --lab, or a recording: --from DIR)',
-    );
+  if (o.kubeconfig !== undefined || o.context !== undefined) {
+    const view = new KubeClusterView({
+      namespace: o.namespace ?? 'default',
+      ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}),
+      ...(o.context !== undefined ? { context: o.context } : {}),
+      ...(o.image !== undefined ? { image: o.image } : {}),
+      ...(o.log ? { log: o.log } : {}),
+    });
+    return new LiveSource(view, o.record);
   }
   requireRoot(`${o.command ?? 'nettrace'} on the lab`);
   const view = LabClusterView.open({
@@ -40,4 +51,16 @@ export function openTopologySource(o: SourceOptions): TopologySource {
     ...(o.log ? { log: o.log } : {}),
   });
   return new LiveSource(view, o.record);
+}
+
+/** Ends what a source holds on the cluster (the node agents); nothing for the lab or a recording. */
+export async function closeTopologySource(source: TopologySource): Promise<void> {
+  if (source instanceof LiveSource && source.clusterView instanceof KubeClusterView) {
+    const failures = await source.clusterView.close();
+    if (failures.length)
+      throw new NettraceError(
+        'kube.cleanup-failed',
+        `could not delete node agents: ${failures.join('; ')} (run nettrace cleanup)`,
+      );
+  }
 }

@@ -1,0 +1,39 @@
+// The cluster flags every cluster-capable command shares (kubectl/oc words): --kubeconfig,
+// --context, --image (node agent) and --dry-run (print the API calls and the RBAC, do nothing).
+import type { Command } from 'commander';
+import { callsFor, dryRunText, type Command as KubeCommand } from '../kube/rbac.ts';
+
+export interface KubeFlags {
+  kubeconfig?: string;
+  context?: string;
+  image?: string;
+  dryRun?: boolean;
+}
+
+export function addKubeOptions(cmd: Command, opts: { image?: boolean } = { image: true }): Command {
+  cmd
+    .option('--kubeconfig <file>', 'use a cluster through this kubeconfig (like kubectl/oc)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)');
+  if (opts.image !== false) cmd.option('--image <image>', 'node agent image (default: the nettools image)');
+  return cmd.option(
+    '--dry-run',
+    'make no change and no API call: print the calls and the ClusterRole they need',
+  );
+}
+
+/** With --dry-run, prints the plan and returns true: the command then stops. */
+export function dryRun(flags: KubeFlags, command: KubeCommand, namespace: string): boolean {
+  if (!flags.dryRun) return false;
+  process.stdout.write(dryRunText(command, callsFor(command, namespace)));
+  return true;
+}
+
+/** The source options these flags give. */
+export function kubeSourceOptions(flags: KubeFlags, namespace: string) {
+  return {
+    ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+    ...(flags.context !== undefined ? { context: flags.context } : {}),
+    ...(flags.image !== undefined ? { image: flags.image } : {}),
+    namespace,
+  };
+}

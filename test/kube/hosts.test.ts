@@ -1,0 +1,241 @@
+// The Kubernetes hosts against the test API server in front of a lab: exec over WebSocket
+// (v5.channel.k8s.io, and v4) passes the shared Host suite in a node agent's container, on the node
+// (chroot /host) and in a pod's network namespace (nsenter --net); a lab container is reached too;
+// agents are created once per node, reused, and deleted; a 403 names the missing permission.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { isNettraceError } from '../../src/errors.ts';
+import { hostSuite } from '../../src/hosts/host-suite.ts';
+import { KubeExecHost } from '../../src/hosts/kube-exec.ts';
+import { AGENT_CONTAINER } from '../../src/kube/agent.ts';
+import { KubeClusterView } from '../../src/kube/view.ts';
+import { labWithApi } from './fixture.ts';
+
+const NS = 'network-trace';
+const DUAL = 'nettools-dual-pod';
+const f = labWithApi('h');
+const views: KubeClusterView[] = [];
+const open = (kubeconfig = f.kubeconfig, extra: { context?: string } = {}) => {
+  const v = new KubeClusterView({ kubeconfig, namespace: NS, agentPollMs: 20, ...extra });
+  views.push(v);
+  return v;
+};
+after(async () => {
+  for (const v of views) await v.close();
+});
+
+hostSuite('kube node host (exec in the agent, chroot /host)', {
+  make: (log) => {
+    const v = open();
+    (v as { log: unknown }).log = log;
+    return v.nodeHost('worker-0');
+  },
+});
+hostSuite('kube pod network host (nsenter --net in the agent)', {
+  make: async (log) => {
+    const v = open();
+    (v as { log: unknown }).log = log;
+    return v.podNetHost(await v.pod(NS, DUAL));
+  },
+});
+hostSuite('kube exec host (the agent pod container itself)', {
+  make: async (log) => {
+    const v = open();
+    const agent = await v.agents.forNode('worker-1');
+    return new KubeExecHost({
+      name: `pod/${NS}/${agent}`,
+      exec: v.api.exec,
+      target: { namespace: NS, pod: agent, container: AGENT_CONTAINER },
+      log,
+    });
+  },
+});
+
+describe('kube exec', () => {
+  test('a lab container through pods/exec: its own pid namespace, binary stdout, stop()', async () => {
+    const v = open();
+    const h = v.containerHost(await v.pod(NS, DUAL), 'nettools-container-2');
+    const ps = await h.run(['ps', '-e', '-o', 'pid=,comm='], { check: true });
+    assert.match(ps.stdout, /^\s*1 sleep$/m, 'pid 1 of the container is its sleep');
+    const p = h.spawn(['sleep', '30']);
+    const t0 = Date.now();
+    await p.stop();
+    assert.notEqual(await p.exited, 0);
+    assert.ok(Date.now() - t0 < 2500);
+    const after = await h.run(['ps', '-e', '-o', 'pid='], { check: true });
+    assert.ok(
+      !after.stdout
+        .split('\n')
+        .map((x) => x.trim())
+        .includes(String(p.pid)),
+      `remote pid ${p.pid} is gone`,
+    );
+  });
+
+  test('v4.channel.k8s.io: exit codes and stdin still work', async () => {
+    const { api, kubeconfig } = await f.extra({ protocol: 'v4.channel.k8s.io' });
+    const v = open(kubeconfig);
+    const h = v.containerHost(await v.pod(NS, DUAL), 'nettools-container-1');
+    assert.equal((await h.run(['sh', '-c', 'exit 5'])).code, 5);
+    assert.equal((await h.run(['cat', '/tmp/hello.txt'])).stdout, 'Hello World\n');
+    assert.ok(api.requests.some((r) => r.method === 'WS'));
+  });
+
+  test('one agent per node, reused, labelled, with a deadline; deleted by close()', async () => {
+    const { api, kubeconfig } = await f.extra({});
+    const v = open(kubeconfig);
+    await Promise.all([
+      v.nodeHost('worker-0').run(['true']),
+      v.nodeHost('worker-0').run(['true']),
+      v.nodeHost('worker-1').run(['true']),
+    ]);
+    assert.equal(api.creations.length, 2, `created: ${api.creations.join(', ')}`);
+    const pod = [...api.created.values()][0] as {
+      metadata: { labels: Record<string, string> };
+      spec: Record<string, unknown>;
+    };
+    assert.equal(pod.metadata.labels['app.kubernetes.io/managed-by'], 'nettrace');
+    assert.equal(pod.spec.hostNetwork, true);
+    assert.equal(pod.spec.hostPID, true);
+    assert.ok(Number(pod.spec.activeDeadlineSeconds) > 0);
+    assert.deepEqual(pod.spec.tolerations, [{ operator: 'Exists' }]);
+    assert.deepEqual(await v.close(), []);
+    assert.equal(api.created.size, 0);
+    assert.deepEqual([...api.deleted].sort(), [...api.creations].sort());
+  });
+
+  test('403 on pods/exec: the error names pods/exec, the verb and the namespace', async () => {
+    const { kubeconfig } = await f.extra({ forbidExec: true });
+    const v = open(kubeconfig);
+    const pod = await open().pod(NS, DUAL);
+    const expect = (e: unknown) => {
+      assert.ok(isNettraceError(e));
+      assert.equal(e.code, 'kube.forbidden');
+      assert.match(e.message, /missing permission create pods\/exec in namespace network-trace/);
+      return true;
+    };
+    await assert.rejects(v.containerHost(pod, 'nettools-container-1').run(['true']), expect);
+    // Reading a pod runs crictl in the node agent: the same message, not a hang.
+    await assert.rejects(v.pod(NS, DUAL), expect);
+    const p = v.nodeHost('worker-0').spawn(['tcpdump', '-w', '-']);
+    await assert.rejects(p.exited, expect);
+  });
+
+  test('privileged agent refused by SCC admission: the message says the privileged SCC is needed', async () => {
+    const { kubeconfig } = await f.extra({ forbidPrivileged: true });
+    const v = open(kubeconfig);
+    await assert.rejects(v.nodeHost('worker-0').run(['true']), (e: unknown) => {
+      assert.ok(isNettraceError(e));
+      assert.equal(e.code, 'kube.forbidden');
+      assert.match(e.message, /privileged SCC/);
+      return true;
+    });
+    assert.deepEqual(v.agents.live, [], 'nothing was created, nothing to delete');
+    assert.deepEqual(await v.close(), []);
+  });
+
+  test('a wrong token is 401: the message says to log in again; --context picks the user', async () => {
+    const v = open(f.kubeconfig, { context: 'bad-token' });
+    await assert.rejects(v.nodes(), /not logged in or the token expired/);
+    assert.throws(
+      () => open(f.kubeconfig, { context: 'nope' }),
+      /no context nope in kubeconfig .* \(contexts: fake-ctx, bad-token\)/,
+    );
+  });
+});
+
+describe('lab deploy/undeploy and cleanup through the API', () => {
+  test('deploy: server-side apply of every lab object; Routes only where route.openshift.io is served', async () => {
+    const { api: ocp, kubeconfig: ocpConfig } = await f.extra({ openshift: true });
+    const { deployLab, undeployLab } = await import('../../src/kube/deploy.ts');
+    const { KubeApi, loadKubeConfig } = await import('../../src/kube/client.ts');
+    const plainConfig = (await f.extra({})).kubeconfig;
+    const onPlain = await deployLab(new KubeApi(loadKubeConfig({ kubeconfig: plainConfig })), {
+      image: 'example/nettools:1',
+    });
+    assert.equal(onPlain.routes, false);
+    assert.ok(!onPlain.applied.some((a) => a.startsWith('route/')));
+    const onOcp = await deployLab(new KubeApi(loadKubeConfig({ kubeconfig: ocpConfig })), {});
+    assert.equal(onOcp.routes, true);
+    assert.deepEqual(
+      [...ocp.applied.keys()].sort(),
+      [
+        '/api/v1/namespaces/network-trace/configmaps/nginx-config',
+        '/api/v1/namespaces/network-trace/configmaps/static-content',
+        '/api/v1/namespaces/network-trace/pods/nettools-dual-pod',
+        '/api/v1/namespaces/network-trace/services/static-server',
+        '/apis/apps/v1/namespaces/network-trace/deployments/static-server',
+        ...onOcp.applied
+          .filter((a) => a.startsWith('route/'))
+          .map((a) => `/apis/route.openshift.io/v1/namespaces/network-trace/routes/${a.slice(6)}`),
+      ].sort(),
+    );
+    assert.ok(onOcp.applied.filter((a) => a.startsWith('route/')).length >= 1);
+    assert.ok(ocp.applyManagers.every((m) => m === 'nettrace'));
+    const undo = await undeployLab(new KubeApi(loadKubeConfig({ kubeconfig: ocpConfig })), {});
+    assert.equal(undo.deleted.length, onOcp.applied.length);
+    assert.equal(ocp.applied.size, 0);
+  });
+
+  test('the manifests keep their image option: --image reaches the dual pod', async () => {
+    const { api, kubeconfig } = await f.extra({});
+    const { deployLab } = await import('../../src/kube/deploy.ts');
+    const { KubeApi, loadKubeConfig } = await import('../../src/kube/client.ts');
+    await deployLab(new KubeApi(loadKubeConfig({ kubeconfig })), { image: 'example/nettools:1' });
+    const pod = api.applied.get('/api/v1/namespaces/network-trace/pods/nettools-dual-pod') as {
+      spec: { containers: { image: string }[] };
+    };
+    assert.ok(pod.spec.containers.every((c) => c.image === 'example/nettools:1'));
+  });
+
+  test('cleanup deletes agents a run left behind (label selector, every namespace)', async () => {
+    const { api, kubeconfig } = await f.extra({});
+    const v = new KubeClusterView({ kubeconfig, namespace: NS, agentPollMs: 20 });
+    await v.agents.forNode('worker-0');
+    await v.agents.forNode('worker-1');
+    assert.equal(api.created.size, 2);
+    const { deleteLeftoverAgents } = await import('../../src/kube/agent.ts');
+    const { KubeApi, loadKubeConfig } = await import('../../src/kube/client.ts');
+    const gone = await deleteLeftoverAgents(new KubeApi(loadKubeConfig({ kubeconfig })));
+    assert.equal(gone.length, 2);
+    assert.equal(api.created.size, 0);
+    assert.ok(
+      api.requests.some((r) => r.path === '/api/v1/pods'),
+      'listed across namespaces',
+    );
+  });
+
+  test('nettrace cleanup (CLI) and nettrace lab deploy/undeploy (CLI)', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { fileURLToPath } = await import('node:url');
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', `${root}src/cli/main.ts`, ...args], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+    const { api, kubeconfig } = await f.extra({ openshift: true });
+    const v = new KubeClusterView({ kubeconfig, namespace: NS, agentPollMs: 20 });
+    await v.agents.forNode('worker-1');
+    const r = await cli('cleanup', '--kubeconfig', kubeconfig);
+    assert.match(r.stdout, /^deleted pod network-trace\/nettrace-agent-worker-1-[0-9a-f]{6}\n$/);
+    assert.equal(api.created.size, 0);
+    assert.equal((await cli('cleanup', '--kubeconfig', kubeconfig)).stdout, 'no nettrace agent pods left\n');
+    const d = await cli('lab', 'deploy', '--kubeconfig', kubeconfig, '--image', 'example/nt:2');
+    assert.match(d.stdout, /^route\/.* serverside-applied$/m);
+    assert.match(d.stdout, /^pod\/nettools-dual-pod serverside-applied$/m);
+    assert.ok(api.applied.size >= 6);
+    const u = await cli('lab', 'undeploy', '--kubeconfig', kubeconfig);
+    assert.match(u.stdout, /^deployment\/static-server deleted$/m);
+    assert.equal(api.applied.size, 0);
+  });
+
+  test('--dry-run of lab deploy lists the applies and the ClusterRole', async () => {
+    const { dryRunText, callsFor } = await import('../../src/kube/rbac.ts');
+    const text = dryRunText('lab-deploy', callsFor('lab-deploy', NS));
+    assert.match(text, /patch +deployments\.apps -n network-trace/);
+    assert.match(text, /patch +routes\.route\.openshift\.io -n network-trace/);
+    assert.match(text, /kind: ClusterRole/);
+  });
+});

@@ -1,0 +1,282 @@
+// The same answers through the Kubernetes API as from the lab: inspect, topo and the four lab
+// scenarios of trace, run through client-node against the test API server in front of the lab,
+// compared with the lab view's. Agent pods are created and always deleted, also when a failure is
+// injected mid-trace; the CLI takes --kubeconfig/--context and prints --dry-run plans.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Cleanup } from '../../src/cleanup.ts';
+import { KubeClusterView } from '../../src/kube/view.ts';
+import { Lab } from '../../src/lab/lab.ts';
+import { runScenario, SCENARIOS } from '../../src/lab/scenarios.ts';
+import { LiveSource } from '../../src/topology/collect.ts';
+import { discover } from '../../src/topology/discover.ts';
+import { inspectPod } from '../../src/topology/inspect.ts';
+import { LabClusterView } from '../../src/topology/lab-view.ts';
+import type { TraceResult } from '../../src/trace/types.ts';
+import { labWithApi } from './fixture.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const NS = 'network-trace';
+const DUAL = 'nettools-dual-pod';
+const f = labWithApi('p');
+
+const labSource = () => new LiveSource(new LabClusterView(Lab.open({ stateDir: f.stateDir })));
+const kubeView = (kubeconfig = f.kubeconfig, cleanup?: Cleanup) =>
+  new KubeClusterView({ kubeconfig, namespace: NS, agentPollMs: 20, ...(cleanup ? { cleanup } : {}) });
+
+const cli = async (...args: string[]) => {
+  try {
+    const r = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      },
+    );
+    return { status: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout: string; stderr: string };
+    return { status: x.code ?? 1, stdout: x.stdout, stderr: x.stderr };
+  }
+};
+
+/** What must be equal between two traces: the path's points, and each journey's findings. */
+function essence(t: TraceResult) {
+  return {
+    path: t.path.kind,
+    points: t.points.map((p) => [p.id, p.role]),
+    findings: [
+      ...new Set(t.journeys.flatMap((j) => j.findings.map((x) => `${j.direction} ${x.kind} at ${x.at}`))),
+    ].sort(),
+  };
+}
+
+describe('inspect and topo: the same facts through the API as from the lab', () => {
+  test('inspect pod --to svc/static-server', async () => {
+    const lab = (await inspectPod(labSource(), NS, DUAL, { to: 'svc/static-server' })).result;
+    const v = kubeView();
+    try {
+      const kube = (await inspectPod(new LiveSource(v), NS, DUAL, { to: 'svc/static-server' })).result;
+      assert.deepEqual({ ...kube, source: undefined }, { ...lab, source: undefined });
+      assert.ok(
+        lab.eth0 && lab.hostVeth,
+        'the lab answer has eth0 and its veth: the comparison means something',
+      );
+    } finally {
+      assert.deepEqual(await v.close(), []);
+    }
+  });
+
+  test('topo of both nodes with the dual pod', async () => {
+    const req = { nodes: ['worker-0', 'worker-1'], pods: [{ namespace: NS, name: DUAL }] };
+    const lab = await discover(labSource(), req);
+    const v = kubeView();
+    try {
+      const kube = await discover(new LiveSource(v), req);
+      assert.deepEqual(JSON.parse(JSON.stringify(kube.nodes)), JSON.parse(JSON.stringify(lab.nodes)));
+      assert.deepEqual(JSON.parse(JSON.stringify(kube.pods)), JSON.parse(JSON.stringify(lab.pods)));
+      assert.equal(kube.nodes.flatMap((n) => n.tunnels).length, 2);
+    } finally {
+      await v.close();
+    }
+    assert.equal(f.api.created.size, 0, 'agents deleted');
+  });
+});
+
+describe('trace: the four lab scenarios through the API find what the lab finds', () => {
+  for (const s of SCENARIOS) {
+    test(s.name, async () => {
+      const labCleanup = new Cleanup();
+      const onLab = await runScenario(s, labSource(), {
+        out: join(f.work, `lab-${s.name}`),
+        cleanup: labCleanup,
+      }).finally(() => labCleanup.run());
+      const cleanup = new Cleanup();
+      const before = f.api.creations.length;
+      const v = kubeView(f.kubeconfig, cleanup);
+      const onKube = await runScenario(s, new LiveSource(v), {
+        out: join(f.work, `kube-${s.name}`),
+        cleanup,
+      }).finally(() => cleanup.run());
+      assert.deepEqual(
+        onLab.checks.filter((c) => !c.ok),
+        [],
+        'the lab run passes its checks',
+      );
+      assert.deepEqual(
+        onKube.checks.filter((c) => !c.ok).map((c) => c.what),
+        [],
+        'the kube run passes the same checks',
+      );
+      assert.deepEqual(essence(onKube.trace), essence(onLab.trace));
+      // Every command of the kube run went through pods/exec: the node agent or the pod's container.
+      const hosts = new Set(v.log.entries.map((e) => e.host));
+      assert.ok(
+        [...hosts].every((h) => /^(node\/worker-\d|pod\/network-trace\/)/.test(h)),
+        [...hosts].join(', '),
+      );
+      assert.ok(f.api.requests.filter((r) => r.method === 'WS').length > 0);
+      assert.ok(
+        f.api.creations.length > before || s.name === 'container-to-container',
+        'node agents were created',
+      );
+      assert.equal(f.api.created.size, 0, `agents deleted (left: ${[...f.api.created.keys()].join(', ')})`);
+    });
+  }
+});
+
+describe('agents are deleted, whatever happens', () => {
+  test('a failure injected mid-trace (the probe exec refused): agents deleted, no capture left running', async () => {
+    const { api, kubeconfig } = await f.extra({
+      failExec: (argv) => argv.some((a) => a === 'ping' || a === 'curl'),
+    });
+    const cleanup = new Cleanup();
+    const v = kubeView(kubeconfig, cleanup);
+    const s = SCENARIOS.find((x) => x.name === 'pod-to-external')!;
+    await assert.rejects(
+      runScenario(s, new LiveSource(v), { out: join(f.work, 'kube-failed'), cleanup }).finally(() =>
+        cleanup.run(),
+      ),
+      /injected failure|pods\/exec/,
+    );
+    assert.ok(api.creations.length >= 1, 'an agent was created before the failure');
+    assert.equal(api.created.size, 0, `agents left: ${[...api.created.keys()].join(', ')}`);
+    assert.deepEqual([...api.deleted].sort(), [...api.creations].sort());
+    // Right away: the test server would only reap orphans 5 s after their connection closed.
+    const pids = await promisify(execFile)('pgrep', ['-x', 'tcpdump'], { encoding: 'utf8' }).then(
+      (r) => r.stdout.split('\n').filter(Boolean),
+      () => [],
+    );
+    const ours: string[] = [];
+    for (const pid of pids) {
+      const netns = await promisify(execFile)('ip', ['netns', 'identify', pid], { encoding: 'utf8' }).then(
+        (r) => r.stdout.trim(),
+        () => '',
+      );
+      if (netns.startsWith(`${f.prefix}-`)) ours.push(`${pid} in ${netns}`);
+    }
+    assert.deepEqual(ours, [], 'no tcpdump left in this lab');
+  });
+});
+
+describe('the CLI with --kubeconfig/--context', () => {
+  test('inspect -o json: the same as with the lab', async () => {
+    const k = await cli(
+      'inspect',
+      `pod/${DUAL}`,
+      '-n',
+      NS,
+      '--kubeconfig',
+      f.kubeconfig,
+      '--context',
+      'fake-ctx',
+      '-o',
+      'json',
+    );
+    assert.equal(k.status, 0, k.stderr);
+    const l = await cli('inspect', `pod/${DUAL}`, '-n', NS, '--state-dir', f.stateDir, '-o', 'json');
+    assert.equal(l.status, 0, l.stderr);
+    assert.deepEqual(
+      { ...JSON.parse(k.stdout), source: undefined },
+      { ...JSON.parse(l.stdout), source: undefined },
+    );
+    assert.equal(f.api.created.size, 0, 'the CLI deleted its agents');
+  });
+
+  test('trace -o json via the API, agents deleted when it ends', async () => {
+    const out = join(f.work, 'cli-trace');
+    const before = f.api.creations.length;
+    const r = await cli(
+      'trace',
+      `pod/${DUAL}`,
+      '203.0.113.10',
+      '--count',
+      '2',
+      '--kubeconfig',
+      f.kubeconfig,
+      '-o',
+      'json',
+      '--out',
+      out,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const t = JSON.parse(r.stdout) as TraceResult;
+    assert.ok(t.journeys.some((j) => j.findings.some((x) => x.kind === 'snat')));
+    // Reading the namespace's pods runs crictl on every node that hosts one: here both nodes.
+    assert.deepEqual(
+      f.api.creations
+        .slice(before)
+        .map((k) => k.replace(/-[0-9a-f]{6}$/, ''))
+        .sort(),
+      ['network-trace/nettrace-agent-worker-0', 'network-trace/nettrace-agent-worker-1'],
+    );
+    assert.equal(f.api.created.size, 0);
+  });
+
+  test('Ctrl-C (SIGINT) during a trace: the captures stop and the agents are deleted', async () => {
+    const { spawn } = await import('node:child_process');
+    const before = f.api.creations.length;
+    const wsBefore = f.api.requests.filter((r) => r.method === 'WS').length;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src/cli/main.ts'),
+        'trace',
+        `pod/${DUAL}`,
+        'pod/static-server',
+        '--passive',
+        '--duration',
+        '60s',
+        '--kubeconfig',
+        f.kubeconfig,
+        '--out',
+        join(f.work, 'cli-sigint'),
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // Wait until the captures run (tcpdump execs in both agents), then interrupt.
+    for (let i = 0; i < 300; i++) {
+      const tcpdumps = f.api.requests.filter((r) => r.method === 'WS').length - wsBefore;
+      if (f.api.created.size === 2 && tcpdumps > 10 && /captur|listening|watch/i.test(stderr)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(f.api.created.size, 2, `agents running before Ctrl-C (stderr: ${stderr})`);
+    await new Promise((r) => setTimeout(r, 1000));
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 130, stderr);
+    assert.ok(f.api.creations.length - before === 2);
+    assert.equal(f.api.created.size, 0, `agents left after Ctrl-C: ${[...f.api.created.keys()].join(', ')}`);
+  });
+
+  test('--dry-run prints the calls and a ClusterRole, and calls nothing', async () => {
+    const n = f.api.requests.length;
+    const r = await cli(
+      'trace',
+      `pod/${DUAL}`,
+      'svc/static-server',
+      '--kubeconfig',
+      f.kubeconfig,
+      '--dry-run',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /create +pods\/exec -n network-trace/);
+    assert.match(r.stdout, /list +endpointslices\.discovery\.k8s\.io -n network-trace/);
+    assert.match(r.stdout, /kind: ClusterRole/);
+    assert.match(r.stdout, /- pods\/exec\n\s+verbs:\n\s+- create/);
+    assert.equal(f.api.requests.length, n, 'no API call');
+  });
+});
