@@ -25,6 +25,7 @@ after(async () => {
 });
 
 hostSuite('kube node host (exec in the agent, chroot /host)', {
+  interactive: false,
   make: (log) => {
     const v = open();
     (v as { log: unknown }).log = log;
@@ -32,6 +33,7 @@ hostSuite('kube node host (exec in the agent, chroot /host)', {
   },
 });
 hostSuite('kube pod network host (nsenter --net in the agent)', {
+  interactive: false,
   make: async (log) => {
     const v = open();
     (v as { log: unknown }).log = log;
@@ -39,6 +41,7 @@ hostSuite('kube pod network host (nsenter --net in the agent)', {
   },
 });
 hostSuite('kube exec host (the agent pod container itself)', {
+  interactive: false,
   make: async (log) => {
     const v = open();
     const agent = await v.agents.forNode('worker-1');
