@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { defaultDissector } from './decode/bindings.ts';
 import type { Dissector } from './decode/dissector.ts';
 import { type FrameInfo, fieldLine } from './decode/fields.ts';
-import type { DecodeIssue, Packet } from './decode/packet.ts';
+import { type DecodeIssue, type Packet, PROTO_BITS } from './decode/packet.ts';
 import { NettraceError } from './errors.ts';
 import { ConversationAnalyzer, type ConversationResult } from './flow/analyzer.ts';
 import { readCaptureFile } from './pcap/reader.ts';
 import type { CaptureDiagnostic, CaptureInterface, PacketRecord } from './pcap/types.ts';
+import { JsonArray } from './render/json-stream.ts';
 
 export const LINKTYPE_NAMES: Record<number, string> = {
   0: 'NULL',
@@ -59,7 +60,7 @@ export interface AnalyzeOptions {
   decodeAs?: string[];
   dissector?: Dissector;
   onPacket?: PacketVisitor;
-  /** Called about every 64k packets with the bytes read so far of the current file. */
+  /** Called after each MiB read of the current file, with the bytes read so far and its packets. */
   onProgress?: (file: string, bytesRead: number, fileSize: number, packets: number) => void;
   /** How many decode issues to keep as samples. */
   issueSamples?: number;
@@ -102,7 +103,42 @@ export function makeDissector(decodeAs: string[] = []): Dissector {
   return d;
 }
 
+/** What analyzeFiles found, with the conversations still in their analyzer. */
+interface Analysis {
+  head: Omit<AnalysisResult, 'conversations'>;
+  conv: ConversationAnalyzer;
+}
+
 export function analyzeFiles(paths: string[], opts: AnalyzeOptions = {}): AnalysisResult {
+  const { head, conv } = analyze(paths, opts);
+  return { ...head, conversations: conv.result() };
+}
+
+/** analyzeFiles' result in the form writeJson streams: the same JSON, as JsonArrays for flows and DNS. */
+export interface AnalysisJson extends Omit<AnalysisResult, 'conversations'> {
+  conversations: unknown;
+}
+
+/**
+ * analyzeFiles, for writing as JSON: `writeJson` of this writes exactly what it writes for
+ * analyzeFiles' result, but the flow and DNS records are made one at a time as they are written,
+ * never all held at once (hundreds of thousands of objects on a big capture).
+ */
+export function analyzeFilesForJson(paths: string[], opts: AnalyzeOptions = {}): AnalysisJson {
+  const { head, conv } = analyze(paths, opts);
+  const s = conv.resultStream();
+  const conversations = {
+    summary: s.summary,
+    flows: new JsonArray(s.flows.length, s.flows.item, s.flows.json),
+    nonIp: s.nonIp,
+    http: s.http,
+    httpIssues: s.httpIssues,
+    dns: new JsonArray(s.dns.length, s.dns.item, s.dns.json),
+  };
+  return { ...head, conversations };
+}
+
+function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
   const dissector = opts.dissector ?? makeDissector(opts.decodeAs);
   const conv = new ConversationAnalyzer();
   const protocols = new Map<string, { n: number }>();
@@ -110,6 +146,7 @@ export function analyzeFiles(paths: string[], opts: AnalyzeOptions = {}): Analys
   const byCode: Record<string, number> = {};
   const samples: IssueSample[] = [];
   const maxSamples = opts.issueSamples ?? 50;
+  const onProgress = opts.onProgress;
   const files: FileSummary[] = [];
   let issuePackets = 0;
   let packets = 0;
@@ -119,66 +156,85 @@ export function analyzeFiles(paths: string[], opts: AnalyzeOptions = {}): Analys
   let lastSec = 0;
   let lastNsec = 0;
   const protos: string[] = new Array(16).fill('');
+  /** Packets per set of protocols (a PROTO_BITS mask), for sets whose protocols were all seen before. */
+  const bySet = new Float64Array(1 << 16);
+  let knownMask = 0;
 
   for (const path of paths) {
     const file = resolveCapturePath(path);
     const size = statSync(file).size;
     let filePackets = 0;
     const frame: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
-    const res = readCaptureFile(file, {
-      onPacket(rec: PacketRecord, iface: CaptureInterface) {
-        const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
-        packets++;
-        filePackets++;
-        bytes += rec.origLen;
-        if (t0Sec < 0) {
-          t0Sec = rec.tsSec;
-          t0Nsec = rec.tsNsec;
-        }
-        lastSec = rec.tsSec;
-        lastNsec = rec.tsNsec;
-        const tNs = (rec.tsSec - t0Sec) * 1e9 + (rec.tsNsec - t0Nsec);
-        conv.add(p, tNs, rec.origLen);
-        // Each protocol counted once per packet (a tunnelled packet has two ip and eth layers).
-        const layers = p.layers;
-        const n = layers.length < 16 ? layers.length : 16;
-        for (let i = 0; i < n; i++) {
-          const proto = layers[i]!.proto;
-          protos[i] = proto;
-          let seen = false;
-          for (let j = 0; j < i; j++) {
-            if (protos[j] === proto) {
-              seen = true;
-              break;
+    const res = readCaptureFile(
+      file,
+      {
+        onPacket(rec: PacketRecord, iface: CaptureInterface) {
+          const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
+          packets++;
+          filePackets++;
+          bytes += rec.origLen;
+          if (t0Sec < 0) {
+            t0Sec = rec.tsSec;
+            t0Nsec = rec.tsNsec;
+          }
+          lastSec = rec.tsSec;
+          lastNsec = rec.tsNsec;
+          // In floating point from the first packet on (x + 0.5 - 0.5 is exactly x): as small integers
+          // at first, the compiled code would assume they stay so and be discarded once the capture
+          // passes 2^31 ns (2.1 s).
+          const tNs = (rec.tsSec - t0Sec + 0.5 - 0.5) * 1e9 + (rec.tsNsec - t0Nsec);
+          conv.addPacket(p, tNs, rec.origLen);
+          // Each protocol counted once per packet (a tunnelled packet has two ip and eth layers),
+          // in its first 16 layers. The decoders' protocol bits say the same in one number: packets
+          // are counted per set of protocols, and the sets are spread over protocols at the end.
+          const layers = p.layers;
+          const mask = p.protos;
+          if (p.added === layers.length && layers.length <= 16 && (mask & ~knownMask) === 0) {
+            bySet[mask] = bySet[mask]! + 1;
+          } else {
+            const n = layers.length < 16 ? layers.length : 16;
+            for (let i = 0; i < n; i++) {
+              const proto = layers[i]!.proto;
+              protos[i] = proto;
+              let seen = false;
+              for (let j = 0; j < i; j++) {
+                if (protos[j] === proto) {
+                  seen = true;
+                  break;
+                }
+              }
+              if (seen) continue;
+              const c = protocols.get(proto);
+              if (c) c.n++;
+              else {
+                protocols.set(proto, { n: 1 });
+                knownMask |= PROTO_BITS[proto as keyof typeof PROTO_BITS] ?? 0;
+              }
             }
           }
-          if (seen) continue;
-          const c = protocols.get(proto);
-          if (c) c.n++;
-          else protocols.set(proto, { n: 1 });
-        }
-        if (p.issues) {
-          issuePackets++;
-          for (const is of p.issues) {
-            byCode[is.code] = (byCode[is.code] ?? 0) + 1;
-            if (samples.length < maxSamples) samples.push({ ...is, frame: rec.number, file });
+          if (p.issues) {
+            issuePackets++;
+            for (const is of p.issues) {
+              byCode[is.code] = (byCode[is.code] ?? 0) + 1;
+              if (samples.length < maxSamples) samples.push({ ...is, frame: rec.number, file });
+            }
           }
-        }
-        if (opts.onPacket) {
-          frame.number = rec.number;
-          frame.tsSec = rec.tsSec;
-          frame.tsNsec = rec.tsNsec;
-          frame.capLen = rec.capLen;
-          frame.origLen = rec.origLen;
-          frame.interfaceId = rec.interfaceId;
-          frame.interfaceName = interfaceName(iface);
-          opts.onPacket(p, frame, rec);
-        }
-        if (opts.onProgress && (filePackets & 0xffff) === 0) {
-          opts.onProgress(file, rec.fileOffset, size, filePackets);
-        }
+          if (opts.onPacket) {
+            frame.number = rec.number;
+            frame.tsSec = rec.tsSec;
+            frame.tsNsec = rec.tsNsec;
+            frame.capLen = rec.capLen;
+            frame.origLen = rec.origLen;
+            frame.interfaceId = rec.interfaceId;
+            frame.interfaceName = interfaceName(iface);
+            opts.onPacket(p, frame, rec);
+          }
+        },
       },
-    });
+      // Between chunks rather than every so many packets: a call the per-packet code makes for the
+      // first time after it was compiled would make the compiled code start over.
+      onProgress === undefined ? {} : { onChunk: (read) => onProgress(file, read, size, filePackets) },
+    );
     for (const i of res.interfaces) {
       const name = LINKTYPE_NAMES[i.linktype] ?? `linktype ${i.linktype}`;
       linktypes[name] = (linktypes[name] ?? 0) + 1;
@@ -198,7 +254,16 @@ export function analyzeFiles(paths: string[], opts: AnalyzeOptions = {}): Analys
       diagnostic: res.diagnostic,
     });
   }
-  return {
+  // Insertion order of `protocols` (first sight) is already set: every bit in bySet was known.
+  for (let m = 1; m < bySet.length; m++) {
+    const n = bySet[m]!;
+    if (n === 0) continue;
+    for (const [proto, c] of protocols) {
+      const bit = PROTO_BITS[proto as keyof typeof PROTO_BITS];
+      if (bit !== undefined && (m & bit) !== 0) c.n += n;
+    }
+  }
+  const head: Omit<AnalysisResult, 'conversations'> = {
     files,
     packets,
     bytes,
@@ -209,8 +274,8 @@ export function analyzeFiles(paths: string[], opts: AnalyzeOptions = {}): Analys
       [...protocols.entries()].map(([k, v]) => [k, v.n] as const).sort((a, b) => b[1] - a[1]),
     ),
     issues: { packets: issuePackets, byCode, samples },
-    conversations: conv.result(),
   };
+  return { head, conv };
 }
 
 /** The `--fields` output of one capture: tshark's -T fields lines, written through `write`. */

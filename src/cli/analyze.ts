@@ -1,13 +1,13 @@
 // `nettrace analyze FILE...`: read captures (or a trace bundle) and summarise them.
+import { statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { analyzeFiles, writeFieldLines } from '../analyze.ts';
+import { type AnalyzeOptions, analyzeFiles, analyzeFilesForJson, writeFieldLines } from '../analyze.ts';
 import { checkFields, knownFields } from '../decode/fields.ts';
 import { NettraceError } from '../errors.ts';
 import { writeJson } from '../render/json-stream.ts';
 import { packetLine } from '../render/packet-line.ts';
-import { renderSummary, type SummarySections } from '../render/summary.ts';
-import { renderTraceText } from '../render/trace-text.ts';
-import { isBundle, replayBundle } from '../trace/bundle.ts';
+import type { SummarySections } from '../render/summary.ts';
+import type { TraceResult } from '../trace/types.ts';
 import { Output } from './output.ts';
 import { makeProgress } from './progress.ts';
 
@@ -66,7 +66,16 @@ interface AnalyzeFlags {
   top: number;
 }
 
-function runAnalyze(files: string[], o: AnalyzeFlags): void {
+/** A bundle is a folder: only then is the trace code (journeys, report) worth loading. */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function runAnalyze(files: string[], o: AnalyzeFlags): Promise<void> {
   const out = new Output(process.stdout);
   if (o.listFields) {
     for (const f of knownFields()) out.line(f);
@@ -91,7 +100,7 @@ function runAnalyze(files: string[], o: AnalyzeFlags): void {
   }
   const progress = makeProgress(process.stderr);
   const perPacket = o.packets || o.output === 'jsonl';
-  const result = analyzeFiles(files, {
+  const opts: AnalyzeOptions = {
     decodeAs: o.decodeAs,
     onProgress: progress.update,
     onPacket: perPacket
@@ -116,18 +125,29 @@ function runAnalyze(files: string[], o: AnalyzeFlags): void {
           }
         }
       : undefined,
-  });
+  };
+  // JSON is written from the analysis as it stands: the records are made one at a time as written.
+  const json = o.output === 'json' ? analyzeFilesForJson(files, opts) : undefined;
+  const result = json === undefined ? analyzeFiles(files, opts) : undefined;
   progress.done();
   // A trace bundle is replayed: its journeys are rebuilt from capture.pcapng and shown first.
   const focused = o.flows || o.http || o.dns || o.packets;
-  const replay = files.length === 1 && !focused && isBundle(files[0]!) ? replayBundle(files[0]!) : undefined;
+  let replay: { trace: TraceResult } | undefined;
+  if (files.length === 1 && !focused && isFolder(files[0]!)) {
+    const { isBundle, replayBundle } = await import('../trace/bundle.ts');
+    if (isBundle(files[0]!)) replay = replayBundle(files[0]!);
+  }
   if (o.output === 'jsonl') {
     out.flush();
   } else if (o.output === 'json') {
-    writeJson(replay ? { trace: replay.trace, analysis: result } : result, (chunk) => out.write(chunk));
+    writeJson(replay ? { trace: replay.trace, analysis: json } : json, (chunk) => out.write(chunk));
     out.flush();
-  } else if (!o.packets) {
-    if (replay) out.line(`${renderTraceText(replay.trace, { color: out.color })}\n`);
+  } else if (!o.packets && result !== undefined) {
+    if (replay) {
+      const { renderTraceText } = await import('../render/trace-text.ts');
+      out.line(`${renderTraceText(replay.trace, { color: out.color })}\n`);
+    }
+    const { renderSummary } = await import('../render/summary.ts');
     const sections: SummarySections =
       o.flows || o.http || o.dns ? { flows: o.flows, http: o.http, dns: o.dns } : 'all';
     out.line(renderSummary(result, { sections, top: o.top, color: out.color }));
@@ -135,7 +155,7 @@ function runAnalyze(files: string[], o: AnalyzeFlags): void {
   } else {
     out.flush();
   }
-  for (const f of result.files) {
+  for (const f of (json ?? result)?.files ?? []) {
     if (f.diagnostic) process.stderr.write(`nettrace: ${f.path}: ${f.diagnostic.message}\n`);
   }
 }

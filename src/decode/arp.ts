@@ -23,7 +23,7 @@ import { hex, hexBytes, ipv4At, macAt, u16, u32 } from './bytes.ts';
 import { wireEnd } from './eth.ts';
 import type { FieldTable } from './fields.ts';
 import type { ArpLayer } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 const ARPHRD_ETHER = 1;
 const ARPHRD_IEEE802 = 6;
@@ -57,7 +57,7 @@ export const decodeArp: Decoder = (p, off, end) => {
     thaOffset: tha,
     tpaOffset: tpa,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.arp);
   if (htype === ARPHRD_ATM2225) {
     checkAtmArp(p, layer, end);
     return;

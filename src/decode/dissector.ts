@@ -12,23 +12,89 @@ export const TABLE_NAMES: readonly TableName[] = [
   'tcp.port',
 ];
 
+/** Keys below this (every ethertype, IP protocol and port) are also looked up through an array. */
+const DIRECT_KEYS = 0x10000;
+
+/**
+ * One dispatch table: a Map for whoever reads or changes it, mirrored in an index array for the
+ * lookups every packet makes (a few per packet: a Map lookup hashes, an array load does not).
+ */
+export class DecoderTable extends Map<number, Decoder> {
+  /** Position in `decs` of each direct key's decoder; 0 when there is none. */
+  private idx = new Uint16Array(DIRECT_KEYS);
+  private readonly decs: (Decoder | undefined)[] = [undefined];
+
+  constructor(entries?: Iterable<readonly [number, Decoder]>) {
+    super();
+    if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  override set(key: number, dec: Decoder): this {
+    super.set(key, dec);
+    if (isDirect(key)) {
+      const at = this.idx[key]!;
+      if (at !== 0) this.decs[at] = dec;
+      else if (this.decs.length < DIRECT_KEYS) {
+        this.idx[key] = this.decs.length;
+        this.decs.push(dec);
+      }
+    }
+    return this;
+  }
+
+  override delete(key: number): boolean {
+    if (isDirect(key) && this.idx[key] !== 0) this.decs[this.idx[key]!] = undefined;
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    super.clear();
+    this.idx = new Uint16Array(DIRECT_KEYS);
+    this.decs.length = 1;
+  }
+
+  /** `get` for the per-packet path. */
+  find(key: number): Decoder | undefined {
+    // Undefined for anything but an integer key below DIRECT_KEYS: those are in the Map only, as
+    // are the entries of a table grown past 65535 of them.
+    const at = this.idx[key];
+    if (at === undefined) return super.get(key);
+    return at !== 0 || this.decs.length < DIRECT_KEYS ? this.decs[at] : super.get(key);
+  }
+}
+
+function isDirect(key: number): boolean {
+  return Number.isInteger(key) && key >= 0 && key < DIRECT_KEYS;
+}
+
 export class Dissector {
-  readonly tables: Record<TableName, Map<number, Decoder>>;
+  readonly tables: Readonly<Record<TableName, DecoderTable>>;
   /** Layers deeper than this are not decoded (a `too-deep` issue instead). */
   maxDepth = 24;
+  // The tables again, as fields: the per-packet calls below name their table statically.
+  private readonly linktypes: DecoderTable;
+  private readonly ethertypes: DecoderTable;
+  private readonly ipProtos: DecoderTable;
+  private readonly udpPorts: DecoderTable;
+  private readonly tcpPorts: DecoderTable;
 
   constructor(
     /** Decoders by name, for `decodeAs` (`vxlan`, `geneve`, `dns`, `http`, ...). */
     readonly decoders: ReadonlyMap<string, Decoder>,
-    tables?: Partial<Record<TableName, Map<number, Decoder>>>,
+    tables?: Partial<Record<TableName, ReadonlyMap<number, Decoder>>>,
   ) {
     this.tables = {
-      linktype: new Map(tables?.linktype),
-      ethertype: new Map(tables?.ethertype),
-      'ip.proto': new Map(tables?.['ip.proto']),
-      'udp.port': new Map(tables?.['udp.port']),
-      'tcp.port': new Map(tables?.['tcp.port']),
+      linktype: new DecoderTable(tables?.linktype),
+      ethertype: new DecoderTable(tables?.ethertype),
+      'ip.proto': new DecoderTable(tables?.['ip.proto']),
+      'udp.port': new DecoderTable(tables?.['udp.port']),
+      'tcp.port': new DecoderTable(tables?.['tcp.port']),
     };
+    this.linktypes = this.tables.linktype;
+    this.ethertypes = this.tables.ethertype;
+    this.ipProtos = this.tables['ip.proto'];
+    this.udpPorts = this.tables['udp.port'];
+    this.tcpPorts = this.tables['tcp.port'];
   }
 
   /** An independent copy whose tables can be changed without touching this one. */
@@ -40,7 +106,7 @@ export class Dissector {
   decode(data: Uint8Array, origLen: number, linktype: number): Packet {
     const p = new Packet(data, origLen, linktype);
     try {
-      const dec = this.tables.linktype.get(linktype);
+      const dec = this.linktypes.find(linktype);
       if (dec) dec(p, 0, data.length, this);
       else p.issue('malformed', 'frame', 0, `link type ${linktype} is not supported`);
     } catch (e) {
@@ -51,7 +117,21 @@ export class Dissector {
 
   /** Hands the bytes [off, end) to the decoder registered for `key`; false when there is none. */
   next(table: TableName, key: number, p: Packet, off: number, end: number): boolean {
-    const dec = this.tables[table].get(key);
+    const dec = this.tables[table].find(key);
+    if (!dec) return false;
+    return this.call(dec, p, off, end);
+  }
+
+  /** `next('ethertype', ...)`. */
+  nextEthertype(key: number, p: Packet, off: number, end: number): boolean {
+    const dec = this.ethertypes.find(key);
+    if (!dec) return false;
+    return this.call(dec, p, off, end);
+  }
+
+  /** `next('ip.proto', ...)`. */
+  nextIpProto(key: number, p: Packet, off: number, end: number): boolean {
+    const dec = this.ipProtos.find(key);
     if (!dec) return false;
     return this.call(dec, p, off, end);
   }
@@ -65,10 +145,10 @@ export class Dissector {
     off: number,
     end: number,
   ): boolean {
-    const t = this.tables[table];
+    const t = table === 'tcp.port' ? this.tcpPorts : this.udpPorts;
     const lo = a < b ? a : b;
     const hi = a < b ? b : a;
-    const dec = t.get(lo) ?? t.get(hi);
+    const dec = t.find(lo) ?? t.find(hi);
     if (!dec) return false;
     return this.call(dec, p, off, end);
   }

@@ -19,6 +19,20 @@ const q = (name: number[], type = 1, cls = 1) => [...name, ...be16(type), ...be1
 const PTR12 = [0xc0, 12];
 
 describe('dns: messages', () => {
+  test('names are right however often they repeat or look alike (the decoder shares recent name strings)', () => {
+    // Same length, same first, middle and last bytes (one cache slot), different elsewhere; then
+    // each again, a different name in between, and one label longer than the rest.
+    const names: string[] = [];
+    for (const c of 'abcdefghij') names.push(`x${c}${c}.m.example.z`, `xq${c}.m.exampl${c}.z`);
+    names.push('xaa.m.example.z', 'xaa.m.example.zz', 'xaa.m.example.z', 'a'.repeat(63), 'xq.m.examplea.z');
+    const order = [...names, ...names.slice().reverse(), ...names];
+    for (const name of order) {
+      const p = udp([...dnsHeader({ id: 1, flags: 0x0100, ar: 0 }), ...q(dnsName(name))]);
+      assert.equal(layer(p, 'dns').questions[0]!.name, name);
+      assert.equal(f(p, 'dns.qry.name'), name);
+    }
+  });
+
   test('a query: header, question and the flag fields tshark prints for a query', () => {
     const p = udp([...dnsHeader({ id: 0xb823, flags: 0x0120, ar: 0 }), ...q(dnsName('zeek.org'))]);
     assert.deepEqual(protos(p), ['eth', 'ip', 'udp', 'dns']);

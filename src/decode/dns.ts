@@ -4,8 +4,8 @@
 // walk visits each byte once), and a per-message budget bounds the total work.
 import { hex, hexBytes, ipv4At, ipv6At, u16, u32 } from './bytes.ts';
 import type { FieldTable } from './fields.ts';
-import type { DnsLayer, DnsRecord } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import type { DnsLayer, DnsQuestion, DnsRecord } from './layers.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 const T_A = 1;
 const T_NS = 2;
@@ -71,6 +71,13 @@ export const decodeDns: Decoder = (p, off, end) => {
   }
 };
 
+/**
+ * The list of a message section that has nothing: one shared empty array, frozen so that nothing
+ * can add to it. A query (most DNS packets) has no records, and a message's first question makes
+ * an array of exactly one: no empty arrays made per packet, nor room for 16 when there is one.
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+
 /** Decodes the message at [start, capEnd); `cut` when the message goes on past the captured bytes. */
 function decodeMessage(
   p: Packet,
@@ -86,6 +93,9 @@ function decodeMessage(
     return;
   }
   const flags = u16(b, start + 2);
+  const ancount = u16(b, start + 6);
+  const nscount = u16(b, start + 8);
+  const arcount = u16(b, start + 10);
   const layer: DnsLayer = {
     proto: 'dns',
     offset: layerOff,
@@ -96,23 +106,25 @@ function decodeMessage(
     opcode: (flags >>> 11) & 0xf,
     rcode: flags & 0xf,
     qdcount: u16(b, start + 4),
-    ancount: u16(b, start + 6),
-    nscount: u16(b, start + 8),
-    arcount: u16(b, start + 10),
-    questions: [],
-    answers: [],
-    authorities: [],
-    additionals: [],
+    ancount,
+    nscount,
+    arcount,
+    questions: NONE,
+    answers: ancount > 0 ? [] : NONE,
+    authorities: nscount > 0 ? [] : NONE,
+    additionals: arcount > 0 ? [] : NONE,
     overTcp,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.dns);
   const m: Msg = { p, start, end: capEnd, cut, budget: 64 * (capEnd - start) + 4096 };
   let pos = start + 12;
   for (let i = 0; i < layer.qdcount; i++) {
     const n = readName(m, pos, 'question name');
     if (n < 0) return;
     if (pos + n + 4 > capEnd) return past(m, pos, 'question');
-    layer.questions.push({ name: nameText, type: u16(b, pos + n), class: u16(b, pos + n + 2) });
+    const q: DnsQuestion = { name: nameText, type: u16(b, pos + n), class: u16(b, pos + n + 2) };
+    if (layer.questions === NONE) layer.questions = [q];
+    else layer.questions.push(q);
     pos += n + 4;
   }
   pos = readRecords(m, pos, layer.ancount, layer.answers);
@@ -221,6 +233,36 @@ const nameBuf = new Uint8Array(MAX_NAME + 16);
 /** The same bytes as a Buffer: its latin1 slice is the cheapest way to a string for plain names. */
 const nameBytes = Buffer.from(nameBuf.buffer, nameBuf.byteOffset, nameBuf.length);
 
+// Recent plain names, by a hash of their length and a few bytes: a capture asks for the same few
+// names again and again, and comparing the bytes with those of the string made last time (a word
+// at a time) is cheaper than making it anew. The shared string also keeps its hash for whoever
+// puts it in a Map (the DNS tracker interns names).
+const NAME_CACHE = 512;
+const WORDS = (MAX_NAME + 16) >> 2;
+const nameWords = new Int32Array(nameBuf.buffer, nameBuf.byteOffset, WORDS);
+const cachedWords = new Int32Array(NAME_CACHE * WORDS);
+const cachedLen = new Int32Array(NAME_CACHE).fill(-1);
+const cachedNames: string[] = new Array<string>(NAME_CACHE).fill('');
+
+/** nameBuf[0, n) (printable ASCII) as a string. */
+function plainName(n: number): string {
+  const slot =
+    (Math.imul(n, 31) + nameBuf[0]! + 7 * nameBuf[n - 1]! + 13 * nameBuf[n >> 1]!) & (NAME_CACHE - 1);
+  const words = (n + 3) >> 2;
+  for (let i = n; i < words << 2; i++) nameBuf[i] = 0;
+  const base = slot * WORDS;
+  if (cachedLen[slot] === n) {
+    let w = 0;
+    while (w < words && cachedWords[base + w] === nameWords[w]) w++;
+    if (w === words) return cachedNames[slot]!;
+  }
+  const s = nameBytes.toString('latin1', 0, n);
+  cachedLen[slot] = n;
+  cachedWords.set(nameWords.subarray(0, words), base);
+  cachedNames[slot] = s;
+  return s;
+}
+
 /**
  * Expands the name at `pos` (Wireshark 4.0's expand_dns_name, re-implemented). Returns the bytes the
  * name occupies at `pos`, or -1 when it cannot be read (the issue is already reported).
@@ -310,8 +352,7 @@ function readName(m: Msg, pos: number, what: string): number {
     nameText = '<Name too long>';
     m.p.issue('malformed', 'dns', pos, `${what}: longer than 255 bytes`);
   } else {
-    nameText =
-      np === 0 ? '<Root>' : plain ? nameBytes.toString('latin1', 0, nameLen) : formatText(nameBuf, nameLen);
+    nameText = np === 0 ? '<Root>' : plain ? plainName(nameLen) : formatText(nameBuf, nameLen);
   }
   return len < 0 ? o - pos : len;
 }

@@ -19,7 +19,7 @@
 import { hex, macAt, u16 } from './bytes.ts';
 import type { FieldTable } from './fields.ts';
 import type { EthLayer } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 export const ETH_HLEN = 14;
 /** The smallest value that is an EtherType rather than an 802.3 length. */
@@ -43,9 +43,9 @@ export const decodeEth: Decoder = (p, off, end, d) => {
   }
   const type = u16(p.data, off + 12);
   const layer: EthLayer = { proto: 'eth', offset: off, hlen: ETH_HLEN, type };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.eth);
   if (type < ETHERTYPE_MIN) return;
-  d.next('ethertype', type, p, off + ETH_HLEN, end);
+  d.nextEthertype(type, p, off + ETH_HLEN, end);
 };
 
 export const ethFields: FieldTable<EthLayer> = {

@@ -6,9 +6,14 @@ import { hex, u16, u24, u32 } from './bytes.ts';
 import type { Dissector } from './dissector.ts';
 import type { FieldTable } from './fields.ts';
 import type { GeneveLayer, GeneveOption } from './layers.ts';
-import type { Packet } from './packet.ts';
+import { type Packet, PROTO_BITS } from './packet.ts';
 
 const OVN_CLASS = 0x0102;
+/**
+ * The options of a header that has none: one shared array, frozen so nothing can add to it. The
+ * first option makes an array of exactly one (OVN sends one), not one with room for 16.
+ */
+const NO_OPTIONS = Object.freeze([]) as unknown as GeneveOption[];
 const OVN_TYPE = 0x80;
 
 /*
@@ -42,7 +47,6 @@ export function decodeGeneve(p: Packet, off: number, end: number, d: Dissector):
   }
   const version = b[off]! >>> 6;
   const optLen = (b[off]! & 0x3f) << 2;
-  const options: GeneveOption[] = [];
   const layer: GeneveLayer = {
     proto: 'geneve',
     offset: off,
@@ -53,10 +57,10 @@ export function decodeGeneve(p: Packet, off: number, end: number, d: Dissector):
     critical: (b[off + 1]! & 0x40) !== 0,
     protocolType: u16(b, off + 2),
     vni: u24(b, off + 4),
-    options,
+    options: NO_OPTIONS,
     ovn: undefined,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.geneve);
   // tshark flags an unknown version but still decodes the rest; so do we
   if (version !== 0) p.issue('malformed', 'geneve', off, `unknown Geneve version ${version}`);
   const optEnd = off + 8 + optLen;
@@ -74,14 +78,16 @@ export function decodeGeneve(p: Packet, off: number, end: number, d: Dissector):
     }
     const cls = u16(b, o);
     const type = b[o + 2]!;
-    options.push({ class: cls, type, length: dataLen, dataOffset: o + 4 });
+    const opt: GeneveOption = { class: cls, type, length: dataLen, dataOffset: o + 4 };
+    if (layer.options === NO_OPTIONS) layer.options = [opt];
+    else layer.options.push(opt);
     if (cls === OVN_CLASS && type === OVN_TYPE && dataLen === 4) {
       const v = u32(b, o + 4);
       layer.ovn = { ingressPort: (v >>> 16) & 0x7fff, egressPort: v & 0xffff };
     }
     o += 4 + dataLen;
   }
-  if (end > optEnd) d.next('ethertype', layer.protocolType, p, optEnd, end);
+  if (end > optEnd) d.nextEthertype(layer.protocolType, p, optEnd, end);
 }
 
 export const geneveFields: FieldTable<GeneveLayer> = {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { httpFields } from './http.ts';
 import { tcp4Frame } from './test-support/l4-build.ts';
 import { decodeFrame, f, issueCodes, layer, protos } from './test-support/l4-decode.ts';
@@ -19,6 +20,51 @@ const fromServer = (s: string) => tcp4Frame(80, 40000, bytes(s));
 const PAYLOAD = 14 + 20 + 20;
 
 describe('http: start lines and headers', () => {
+  test('which payloads start a message: prefixes, short and cut ones, in any mix (property)', () => {
+    // The rule, said plainly: after an optional CRLF (when more than 3 bytes remain) and an optional
+    // "M-", "HTTP/" or "ICY" starts a response, and 3 to 16 of A-Z _ - then a blank or line end (or
+    // the end) a request when the word is a method Wireshark knows.
+    const METHOD = /^[A-Z_-]{3,16}(?=[ \r\n]|$)/;
+    const known = new Set(['GET', 'POST', 'SEARCH', 'NOTIFY']); // of Wireshark's list, those the pieces make
+    const starts = (s: string): boolean => {
+      let t = s.length > 3 && s.startsWith('\r\n') ? s.slice(2) : s;
+      if (t.length === 0 || t.charCodeAt(0) < 0x20 || t.charCodeAt(0) > 0x7e) return false;
+      if (t.startsWith('M-')) t = t.slice(2);
+      if (t.startsWith('HTTP/') || t.startsWith('ICY')) return true;
+      const m = METHOD.exec(t);
+      return m !== null && known.has(m[0]);
+    };
+    const piece = fc.constantFrom(
+      'M-',
+      'M',
+      'HTTP/',
+      'HTTP',
+      'HTT',
+      'ICY',
+      'IC',
+      'GET ',
+      'GET',
+      'POST ',
+      'SEARCH ',
+      'NOTIFY ',
+      '\r\n',
+      ' ',
+      '/1.1 200',
+      'x',
+      '\u00ff',
+      'A',
+      '-',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 5 }), (parts) => {
+        const s = parts.join('');
+        const p = decodeFrame(toServer(s));
+        assert.equal(protos(p).includes('http'), starts(s), JSON.stringify(s));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   test('a request', () => {
     const msg =
       'GET /download/CHANGES.bro-aux.txt HTTP/1.1\r\nUser-Agent: Wget/1.14\r\nHost: bro.org\r\nAccept: */*\r\n\r\n';

@@ -6,7 +6,7 @@
 import { latin1 } from './bytes.ts';
 import type { FieldTable } from './fields.ts';
 import type { HttpLayer } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 const CR = 13;
 const LF = 10;
@@ -51,30 +51,45 @@ function lineEnd(b: Uint8Array, o: number, end: number): number {
   return i;
 }
 
-/** 1 request, 2 status line, 0 neither. */
+/** The 4 bytes at `o` big-endian, those at or past `n` bytes in as 0 (no start line holds a NUL). */
+function word(b: Uint8Array, o: number, n: number): number {
+  return (
+    ((n > 0 ? b[o]! : 0) << 24) |
+    ((n > 1 ? b[o + 1]! : 0) << 16) |
+    ((n > 2 ? b[o + 2]! : 0) << 8) |
+    (n > 3 ? b[o + 3]! : 0)
+  );
+}
+
+const W_MDASH = 0x4d2d; // "M-" (RFC 2774 mandatory prefix), in the top half of a word
+const W_HTTP = 0x48545450; // "HTTP"
+const W_ICY = 0x494359; // "ICY", in the top three bytes
+
+/**
+ * 1 request, 2 status line, 0 neither. The first bytes are read and compared as numbers whatever
+ * they hold, with no branch for a rare byte: most payload on an HTTP port is a body or binary data,
+ * and compiled code meeting a branch its first runs never took is thrown away and compiled again.
+ */
 function startLineKind(b: Uint8Array, o: number, le: number): number {
-  if (le - o >= 2 && b[o] === 0x4d && b[o + 1] === 0x2d) o += 2; // "M-" (RFC 2774 mandatory prefix)
-  if (
-    le - o >= 5 &&
-    b[o] === 0x48 &&
-    b[o + 1] === 0x54 &&
-    b[o + 2] === 0x54 &&
-    b[o + 3] === 0x50 &&
-    b[o + 4] === 0x2f
-  ) {
-    return 2; // HTTP/
-  }
-  if (le - o >= 3 && b[o] === 0x49 && b[o + 1] === 0x43 && b[o + 2] === 0x59) return 2; // ICY
+  const n = le - o;
+  const w0 = word(b, o, n);
+  const w2 = word(b, o + 2, n - 2);
+  const m = w0 >>> 16 === W_MDASH ? 2 : 0;
+  const p = o + m;
+  const w = m === 0 ? w0 : w2;
+  const c4 = n - m > 4 ? b[p + 4]! : 0;
+  if (((w ^ W_HTTP) | (c4 ^ 0x2f)) === 0) return 2; // HTTP/
+  if (w >>> 8 === W_ICY) return 2; // ICY (bytes not there read as 0)
   // Methods are upper-case letters, '_' and '-': reject anything else before building a string,
   // since most TCP payload on an HTTP port is a body or binary data, not a start line.
-  let i = o;
+  let i = p;
   while (i < le && b[i] !== SP && b[i] !== CR && b[i] !== LF) {
     const c = b[i]!;
-    if (!((c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x2d) || i - o >= 16) return 0;
+    if (!((c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x2d) || i - p >= 16) return 0;
     i++;
   }
-  if (i - o < 3) return 0;
-  return METHODS.has(latin1(b, o, i)) ? 1 : 0;
+  if (i - p < 3) return 0;
+  return METHODS.has(latin1(b, p, i)) ? 1 : 0;
 }
 
 /** Wireshark's get_token_len: the token up to a blank (or line end); `tokenNext` skips the blanks after it. */
@@ -92,7 +107,8 @@ function token(b: Uint8Array, o: number, le: number): number {
 function decodeMessage(p: Packet, start: number, end: number): number {
   const b = p.data;
   let o = start;
-  if (end - o > 3 && b[o] === CR && b[o + 1] === LF) o += 2; // a stray CRLF before the start line
+  // A stray CRLF before the start line (compared as one number: see startLineKind).
+  o += end - o > 3 && ((b[o]! << 8) | b[o + 1]!) === 0x0d0a ? 2 : 0;
   if (o >= end || b[o]! < 0x20 || b[o]! > 0x7e) return -1;
   // The start line's kind is read before its end is searched: neither a method nor "HTTP/" can
   // hold a CR or LF, so `end` bounds the look as well as the line end would.
@@ -114,7 +130,7 @@ function decodeMessage(p: Packet, start: number, end: number): number {
     contentLength: undefined,
     complete: false,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.http);
   if (kind === 1) requestLine(b, o, le, layer);
   else statusLine(b, o, le, layer);
   let chunked = false;

@@ -20,7 +20,7 @@ import { hex, u16 } from './bytes.ts';
 import type { FieldTable } from './fields.ts';
 import { decodeIpv4 } from './ipv4.ts';
 import type { IcmpLayer } from './layers.ts';
-import type { Decoder } from './packet.ts';
+import { type Decoder, PROTO_BITS } from './packet.ts';
 
 /** Types that carry an identifier and sequence number. */
 function hasIdent(type: number): boolean {
@@ -52,7 +52,7 @@ export const decodeIcmp: Decoder = (p, off, end, d) => {
     checksum: u16(b, off + 2),
     embedded: false,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.icmp);
   const echo = hasIdent(type);
   // Wireshark shows the identifier when its two bytes are there, even if the sequence is cut off.
   if ((echo || isExtendedEcho(type)) && end - off >= 6) layer.ident = u16(b, off + 4);

@@ -21,7 +21,7 @@ import { hex, ipv6At, u16, u32 } from './bytes.ts';
 import type { FieldTable } from './fields.ts';
 import { decodeIpv6 } from './ipv6.ts';
 import type { Icmpv6Layer } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 /** Fixed part (header included) of each ND message before its options. */
 function ndFixed(type: number): number {
@@ -56,7 +56,7 @@ export const decodeIcmpv6: Decoder = (p, off, end, d) => {
     checksum: u16(b, off + 2),
     embedded: false,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.icmpv6);
   const fixed = type >= 1 && type <= 4 ? 8 : type === 128 || type === 129 ? 8 : ndFixed(type);
   if (fixed === 0) return;
   if (end - off < fixed) {

@@ -32,7 +32,7 @@ import { wireEnd } from './eth.ts';
 import type { FieldTable } from './fields.ts';
 import { decodeIpv6, inIcmpQuote } from './ipv6.ts';
 import type { Ipv4Layer } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 export const decodeIpv4: Decoder = (p, off, end, d) => {
   const b = p.data;
@@ -69,7 +69,7 @@ export const decodeIpv4: Decoder = (p, off, end, d) => {
     isFragment: (fo & 0x3fff) !== 0,
     gso: false,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.ip);
   if (hlen < 20) {
     p.issue('malformed', 'ip', off, `IPv4 header length ${hlen} is less than 20`);
     return;
@@ -104,7 +104,7 @@ export const decodeIpv4: Decoder = (p, off, end, d) => {
     payEnd = end;
   }
   if (layer.fragOffset !== 0) return;
-  d.next('ip.proto', layer.protocol, p, off + hlen, payEnd);
+  d.nextIpProto(layer.protocol, p, off + hlen, payEnd);
 };
 
 /** Walks the options for their lengths only (their contents are not fields nettrace shows). */

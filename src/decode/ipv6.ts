@@ -29,7 +29,7 @@ import { hex, ipv6At, u16, u32 } from './bytes.ts';
 import { wireEnd } from './eth.ts';
 import type { FieldTable } from './fields.ts';
 import type { Ipv6Extension, Ipv6Layer } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 /** Shared by every packet without extension headers: never pushed to. */
 const NO_EXTENSIONS: Ipv6Extension[] = Object.freeze([]) as unknown as Ipv6Extension[];
@@ -73,7 +73,7 @@ export const decodeIpv6: Decoder = (p, off, end, d) => {
     upperProto: nextHeader,
     gso: false,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.ipv6);
 
   // Where the payload ends per the header; for length 0 first from the frame, then a Jumbo option.
   let declaredEnd = off + 40 + plen;
@@ -147,7 +147,7 @@ export const decodeIpv6: Decoder = (p, off, end, d) => {
   }
   if (nh === 59) return;
   if (layer.fragment && layer.fragment.offset !== 0) return;
-  d.next('ip.proto', nh, p, o, payEnd);
+  d.nextIpProto(nh, p, o, payEnd);
 };
 
 /** The Jumbo Payload option's length in a hop-by-hop header's options, or -1. */

@@ -10,7 +10,7 @@
 import { u32 } from './bytes.ts';
 import type { FieldTable } from './fields.ts';
 import type { MplsLayer } from './layers.ts';
-import type { Decoder } from './packet.ts';
+import { type Decoder, PROTO_BITS } from './packet.ts';
 
 /** More entries than this is not a label stack but garbage. */
 const MAX_ENTRIES = 16;
@@ -31,13 +31,13 @@ export const decodeMpls: Decoder = (p, off, end, d) => {
       bottom: (v >>> 8) & 1,
       ttl: v & 0xff,
     };
-    p.layers.push(layer);
+    p.add(layer, PROTO_BITS.mpls);
     off += 4;
     if (layer.bottom) {
       if (off >= end) return;
       const version = p.data[off]! >>> 4;
-      if (version === 4) d.next('ethertype', 0x0800, p, off, end);
-      else if (version === 6) d.next('ethertype', 0x86dd, p, off, end);
+      if (version === 4) d.nextEthertype(0x0800, p, off, end);
+      else if (version === 6) d.nextEthertype(0x86dd, p, off, end);
       return;
     }
   }

@@ -21,7 +21,7 @@ import type { FieldTable } from './fields.ts';
 import { decodeIpv4 } from './ipv4.ts';
 import { decodeIpv6 } from './ipv6.ts';
 import type { NullLayer } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 const IEEE_802_3_MAX_LEN = 1500;
 
@@ -64,8 +64,8 @@ export const decodeNull: Decoder = (p, off, end, d) => {
   }
   const family = nullFamily(u32le(b, off));
   const layer: NullLayer = { proto: 'null', offset: off, hlen: 4, family };
-  p.layers.push(layer);
-  if (family > IEEE_802_3_MAX_LEN) d.next('ethertype', family & 0xffff, p, off + 4, end);
+  p.add(layer, PROTO_BITS.null);
+  if (family > IEEE_802_3_MAX_LEN) d.nextEthertype(family & 0xffff, p, off + 4, end);
   else handOn(p, family, off + 4, end, d);
 };
 
@@ -76,7 +76,7 @@ export const decodeLoop: Decoder = (p, off, end, d) => {
   }
   const family = u32(p.data, off);
   const layer: NullLayer = { proto: 'null', offset: off, hlen: 4, family };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.null);
   handOn(p, family, off + 4, end, d);
 };
 

@@ -20,11 +20,37 @@ export interface DecodeIssue {
   message: string;
 }
 
+/** One bit per layer protocol, for `Packet.protos`. */
+export const PROTO_BITS = {
+  sll: 1 << 0,
+  null: 1 << 1,
+  eth: 1 << 2,
+  vlan: 1 << 3,
+  mpls: 1 << 4,
+  arp: 1 << 5,
+  ip: 1 << 6,
+  ipv6: 1 << 7,
+  icmp: 1 << 8,
+  icmpv6: 1 << 9,
+  tcp: 1 << 10,
+  udp: 1 << 11,
+  vxlan: 1 << 12,
+  geneve: 1 << 13,
+  dns: 1 << 14,
+  http: 1 << 15,
+} as const satisfies Record<Layer['proto'], number>;
+
 export class Packet {
   readonly layers: Layer[] = [];
   issues: DecodeIssue[] | undefined;
   /** How many layers deep the current decode is; guards against nesting bombs. */
   depth = 0;
+  /**
+   * The PROTO_BITS of the layers added with `add`, and how many were: when that is all of `layers`,
+   * `protos` says which protocols the packet holds without a look at each layer.
+   */
+  protos = 0;
+  added = 0;
 
   constructor(
     /** The captured bytes of this frame (a view: copy it to keep it past the reader's next record). */
@@ -33,6 +59,13 @@ export class Packet {
     readonly origLen: number,
     readonly linktype: number,
   ) {}
+
+  /** Appends a decoded layer; `bit` is its PROTO_BITS entry. */
+  add(layer: Layer, bit: number): void {
+    this.layers.push(layer);
+    this.protos |= bit;
+    this.added++;
+  }
 
   issue(code: IssueCode, layer: string, offset: number, message: string): void {
     const issue: DecodeIssue = { code, layer, offset, message };

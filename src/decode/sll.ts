@@ -35,7 +35,7 @@ import { hex, hexBytes, ipv4At, macAt, u16, u32 } from './bytes.ts';
 import type { Dissector } from './dissector.ts';
 import type { FieldTable } from './fields.ts';
 import type { SllLayer } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 const ARPHRD_IPGRE = 778;
 const ARPHRD_NETLINK = 824;
@@ -46,9 +46,9 @@ function handOn(p: Packet, layer: SllLayer, end: number, d: Dissector): void {
   // Netlink messages captured on nlmon: the whole frame is Wireshark's netlink protocol, with no
   // sll fields; nettrace decodes neither.
   if (layer.hatype === ARPHRD_NETLINK) return;
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.sll);
   if (layer.protocol <= LINUX_PROTO_MAX) return;
-  d.next('ethertype', layer.protocol, p, layer.offset + layer.hlen, end);
+  d.nextEthertype(layer.protocol, p, layer.offset + layer.hlen, end);
 }
 
 export const decodeSll: Decoder = (p, off, end, d) => {

@@ -4,7 +4,7 @@ import { hex, u16, u32 } from './bytes.ts';
 import type { Dissector } from './dissector.ts';
 import type { FieldTable } from './fields.ts';
 import type { TcpLayer } from './layers.ts';
-import type { Packet } from './packet.ts';
+import { type Packet, PROTO_BITS } from './packet.ts';
 
 /**
  * Where the transport segment starting at `off` ends on the wire: the IP layer right before it
@@ -96,7 +96,7 @@ export function decodeTcp(p: Packet, off: number, end: number, d: Dissector): vo
     payloadLen: wireLen > hlen ? wireLen - hlen : 0,
     payloadCaptured: 0,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.tcp);
   if (hlen < 20) {
     p.issue('malformed', 'tcp', off + 12, `data offset ${hlen} bytes is less than 20`);
     return;

@@ -4,7 +4,7 @@ import { hex, u16 } from './bytes.ts';
 import type { Dissector } from './dissector.ts';
 import type { FieldTable } from './fields.ts';
 import type { UdpLayer } from './layers.ts';
-import type { Packet } from './packet.ts';
+import { type Packet, PROTO_BITS } from './packet.ts';
 import { segmentWireEnd } from './tcp.ts';
 
 /** Datagrams whose length field was refused (< 8): tshark stops before the checksum. */
@@ -41,7 +41,7 @@ export function decodeUdp(p: Packet, off: number, end: number, d: Dissector): vo
       }
     } else {
       const layer = udpLayer(b, off, length, 0);
-      p.layers.push(layer);
+      p.add(layer, PROTO_BITS.udp);
       refused.add(layer);
       p.issue('bad-length', 'udp', off + 4, `length ${length} is less than the 8-byte header`);
       return;
@@ -57,7 +57,7 @@ export function decodeUdp(p: Packet, off: number, end: number, d: Dissector): vo
     }
     payEnd = wireEnd;
   }
-  p.layers.push(udpLayer(b, off, length, payEnd - off - 8));
+  p.add(udpLayer(b, off, length, payEnd - off - 8), PROTO_BITS.udp);
   const capEnd = Math.min(end, payEnd);
   if (capEnd > off + 8) d.nextPort('udp.port', u16(b, off), u16(b, off + 2), p, off + 8, capEnd);
 }

@@ -15,7 +15,7 @@
 import { hex, u16 } from './bytes.ts';
 import type { FieldTable } from './fields.ts';
 import type { VlanLayer } from './layers.ts';
-import type { Decoder, Packet } from './packet.ts';
+import { type Decoder, type Packet, PROTO_BITS } from './packet.ts';
 
 export const TPID_8021Q = 0x8100;
 export const TPID_8021AD = 0x88a8;
@@ -57,10 +57,10 @@ export const decodeVlan: Decoder = (p, off, end, d) => {
     id: tci & 0xfff,
     type,
   };
-  p.layers.push(layer);
+  p.add(layer, PROTO_BITS.vlan);
   // Wireshark's VLAN dissector treats anything above 1500 as an EtherType.
   if (type <= 1500) return;
-  d.next('ethertype', type, p, off + 4, end);
+  d.nextEthertype(type, p, off + 4, end);
 };
 
 function q(get: (l: VlanLayer) => string | undefined) {

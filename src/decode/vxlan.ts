@@ -5,7 +5,7 @@ import { hex, u16, u24 } from './bytes.ts';
 import type { Dissector } from './dissector.ts';
 import type { FieldTable } from './fields.ts';
 import type { VxlanLayer } from './layers.ts';
-import type { Packet } from './packet.ts';
+import { type Packet, PROTO_BITS } from './packet.ts';
 
 /** Transparent Ethernet bridging: the ethertype entry that decodes an inner Ethernet frame. */
 const ETHERTYPE_TEB = 0x6558;
@@ -34,8 +34,8 @@ export function decodeVxlan(p: Packet, off: number, end: number, d: Dissector): 
     flags: u16(b, off),
     vni: u24(b, off + 4),
   };
-  p.layers.push(layer);
-  if (end > off + 8) d.next('ethertype', ETHERTYPE_TEB, p, off + 8, end);
+  p.add(layer, PROTO_BITS.vxlan);
+  if (end > off + 8) d.nextEthertype(ETHERTYPE_TEB, p, off + 8, end);
 }
 
 export const vxlanFields: FieldTable<VxlanLayer> = {

@@ -2,6 +2,7 @@
 // tshark says about the same files where tshark is installed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { defaultDissector } from '../decode/bindings.ts';
@@ -11,6 +12,10 @@ import { ConversationAnalyzer, type ConversationResult } from './analyzer.ts';
 const file = (rel: string) => fileURLToPath(new URL(`../../testdata/${rel}`, import.meta.url));
 
 function analyze(rel: string): ConversationResult {
+  return analyzer(rel).result();
+}
+
+function analyzer(rel: string): ConversationAnalyzer {
   const d = defaultDissector();
   const an = new ConversationAnalyzer();
   let t0s = -1;
@@ -28,7 +33,15 @@ function analyze(rel: string): ConversationResult {
       );
     },
   });
-  return an.result();
+  return an;
+}
+
+/** Every capture under testdata/, relative to it. */
+function allCaptures(): string[] {
+  const root = fileURLToPath(new URL('../../testdata/', import.meta.url));
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(pcap|pcapng)$/.test(f))
+    .sort();
 }
 
 const hasTshark = spawnSync('tshark', ['--version']).status === 0;
@@ -48,6 +61,32 @@ const states = (r: ConversationResult, i = 0) =>
   r.flows[i]!.tcp!.transitions.map((t) => `${t.state}/${t.by}${t.pickedUp ? '*' : ''}`);
 
 describe('conversations in real captures', () => {
+  test('resultStream() has the records of result() and their JSON.stringify text, in every capture', () => {
+    const files = allCaptures();
+    assert.ok(files.length > 50);
+    let flows = 0;
+    for (const rel of files) {
+      const an = analyzer(rel);
+      const r = an.result();
+      const s = an.resultStream();
+      const { flows: _f, dns: _d, ...rest } = r;
+      const { flows: _sf, dns: _sd, ...srest } = s;
+      assert.deepEqual(srest, rest, rel);
+      assert.deepEqual(Object.keys(s), Object.keys(r), rel);
+      assert.equal(s.flows.length, r.flows.length, rel);
+      for (let i = 0; i < r.flows.length; i++) {
+        assert.deepEqual(s.flows.item(i), r.flows[i], rel);
+        assert.equal(s.flows.json(i), JSON.stringify(r.flows[i]), `${rel} flow ${i}`);
+      }
+      assert.equal(s.dns.length, r.dns.length, rel);
+      for (let i = 0; i < r.dns.length; i++) {
+        assert.equal(s.dns.json(i), JSON.stringify(r.dns[i]), `${rel} dns ${i}`);
+      }
+      flows += r.flows.length;
+    }
+    assert.ok(flows > 100);
+  });
+
   test('zeek http/get.pcap: one TCP connection, full close, one GET paired with its 200', () => {
     const r = analyze('zeek/http__get.pcap');
     assert.equal(r.flows.length, 1);

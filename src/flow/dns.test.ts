@@ -95,3 +95,81 @@ describe('DNS query/answer pairs', () => {
     );
   });
 });
+
+describe('DNS transactions kept column-wise', () => {
+  test('thousands of transactions over many flows pair exactly as one Map would', () => {
+    const an = new ConversationAnalyzer();
+    // 60 sockets x 400 ids: the (flow, id) table grows several times; every third is answered,
+    // every fifth retransmitted first.
+    const want = new Map<string, { queryNs: number; answerNs?: number; queries: number }>();
+    let t = 0;
+    for (let i = 0; i < 24000; i++) {
+      const q = Q(i % 400, `n${i}.example`, 30000 + (i % 60));
+      const key = `${q.sport}/${q.id}`;
+      t += 10;
+      an.add(dnsPacket(q), t, 80);
+      const w = { queryNs: t, queries: 1 } as { queryNs: number; answerNs?: number; queries: number };
+      want.set(key, w);
+      if (i % 5 === 0) {
+        an.add(dnsPacket(q), t + 1, 80);
+        w.queries++;
+      }
+      if (i % 3 === 0) {
+        an.add(dnsPacket(R(q)), t + 5, 80);
+        w.answerNs = t + 5;
+      }
+    }
+    const r = an.result();
+    assert.equal(r.dns.length, 24000);
+    assert.equal(r.summary.dnsUnanswered, 16000);
+    // The latest transaction of each (socket, id) is the one the reference map kept.
+    const latest = new Map<string, (typeof r.dns)[number]>();
+    for (const tx of r.dns) {
+      const sport = Number(tx.qname.slice(1, tx.qname.indexOf('.'))) % 60;
+      const key = `${30000 + sport}/${tx.id}`;
+      const prev = latest.get(key);
+      if (prev === undefined || (prev.queryNs ?? 0) < (tx.queryNs ?? 0)) latest.set(key, tx);
+    }
+    for (const [key, w] of want) {
+      const tx = latest.get(key)!;
+      assert.equal(tx.queryNs, w.queryNs, key);
+      assert.equal(tx.queries, w.queries, key);
+      assert.equal(tx.answerNs, w.answerNs, key);
+      assert.equal(tx.status, w.answerNs === undefined ? 'unanswered' : 'answered', key);
+    }
+  });
+
+  test('resultStream() gives the records of result() and JSON.stringify text for each', () => {
+    const an = new ConversationAnalyzer();
+    const odd = Q(1, 'quote"back\\slash\u00e9\u0001.example', 40000, { qtype: 99 });
+    an.add(dnsPacket(odd), 3e9, 80);
+    an.add(dnsPacket(Q(2, 'big.example', 40000, { qtype: 28 })), 4e9 + 0.5, 80);
+    an.add(dnsPacket(R(Q(2, 'big.example'), { answers: [{ type: 28, data: '2001:db8::1' }] })), 5e9, 80);
+    an.add(dnsPacket(R(Q(3, 'late.example'), { rcode: 3 })), 6e9, 80);
+    const noQuestion = dnsPacket(R(Q(4, 'x.example')));
+    const layer = noQuestion.layers[3]!;
+    if (layer.proto !== 'dns') throw new Error('test setup');
+    layer.questions = [];
+    an.add(noQuestion, 7e9, 80);
+    an.add(dnsPacket(Q(5, 'same.example')), 8, 80);
+    an.add(dnsPacket(Q(5, 'same.example')), 9, 80);
+    const records = an.result().dns;
+    const s = an.resultStream().dns;
+    assert.equal(s.length, records.length);
+    assert.equal(records.length, 5);
+    for (let i = 0; i < s.length; i++) {
+      assert.deepEqual(s.item(i), records[i]);
+      assert.equal(s.json(i), JSON.stringify(records[i]), `record ${i}`);
+    }
+    assert.deepEqual(
+      records.map((t) => [t.qtype, t.status]),
+      [
+        ['AAAA', 'answered'],
+        ['A', 'unsolicited'],
+        ['', 'unsolicited'],
+        ['TYPE99', 'unanswered'],
+        ['A', 'unanswered'],
+      ],
+    );
+  });
+});

@@ -15,7 +15,18 @@ import { ipv4ToString } from '../decode/bytes.ts';
 import type { Layer, TcpLayer } from '../decode/layers.ts';
 import type { Packet } from '../decode/packet.ts';
 import type { HttpConnection } from './http.ts';
-import { type Dir, TCP_ACK, TCP_RST, TCP_SYN, TcpTracker } from './tcp-state.ts';
+import {
+  type Dir,
+  TCP_ACK,
+  TCP_RST,
+  TCP_SYN,
+  TcpTracker,
+  type TcpTransition,
+  type TcpWordStore,
+  type TransitionSink,
+  tcpIsReopen,
+  tcpUpdate,
+} from './tcp-state.ts';
 
 export type { Dir } from './tcp-state.ts';
 
@@ -35,17 +46,14 @@ export const IP_PROTO_NAMES: Readonly<Record<number, string>> = {
 };
 
 export class Flow {
-  packetsAB = 0;
-  packetsBA = 0;
-  bytesAB = 0;
-  bytesBA = 0;
-  lastNs: number;
   /** TCP flows only. */
   tcp: TcpTracker | undefined = undefined;
   /** Set by the HTTP analysis once the flow's payload looked like HTTP/1.x. */
   http: HttpConnection | undefined = undefined;
 
   constructor(
+    /** Where the counters live (the table's per-flow records). */
+    private readonly store: FlowStore,
     /** 1-based, in order of first sight. */
     readonly id: number,
     readonly ipVersion: 4 | 6,
@@ -58,15 +66,58 @@ export class Flow {
     readonly bPort: number,
     readonly aAddr: string,
     readonly bAddr: string,
-    readonly firstNs: number,
     readonly tunnel: FlowTunnel | undefined,
-  ) {
-    this.lastNs = firstNs;
+  ) {}
+
+  get firstNs(): number {
+    return this.store.recs[this.id * REC + R_FIRST]!;
+  }
+
+  get packetsAB(): number {
+    return this.store.recs[this.id * REC + R_PACKETS]!;
+  }
+  get packetsBA(): number {
+    return this.store.recs[this.id * REC + R_PACKETS + 1]!;
+  }
+  get bytesAB(): number {
+    return this.store.recs[this.id * REC + R_BYTES]!;
+  }
+  get bytesBA(): number {
+    return this.store.recs[this.id * REC + R_BYTES + 1]!;
+  }
+  get lastNs(): number {
+    return this.store.recs[this.id * REC + R_LAST]!;
   }
 
   get protoName(): string {
     return IP_PROTO_NAMES[this.proto] ?? `ip-${this.proto}`;
   }
+}
+
+/**
+ * Per-flow records, REC doubles (128 bytes, two cache lines) each, indexed by flow id: the lookup
+ * key as four int32 (A's address key, B's, the ports as A<<16|B, proto<<3|version) in the first 16
+ * bytes, then the counters and the first and last times; the second line holds a TCP flow's
+ * connection state (tcp-state's words). A packet's lookup, counting and TCP tracking touch only its
+ * slot and this record, not the Flow or TcpTracker objects (nor a boxed double for a time, as an
+ * object's field would be).
+ */
+const REC = 16;
+const K_A = 0; // int32 indexes within a record (x2 for the int view)
+const K_B = 1;
+const K_PORTS = 2;
+const K_PV = 3;
+const R_PACKETS = 2; // double indexes: packets AB, BA
+const R_BYTES = 4; // bytes AB, BA
+const R_LAST = 6;
+// Kept here rather than as a Flow field: a time is a double, and a field that held small integers
+// first changes representation when it does not, which discards the compiled code using it.
+const R_FIRST = 7;
+/** Int32 index of the TCP words within a record. */
+const W_TCP = 16;
+
+interface FlowStore {
+  recs: Float64Array;
 }
 
 export interface NonIpCount {
@@ -75,7 +126,7 @@ export interface NonIpCount {
 }
 
 /** The innermost Geneve/VXLAN tunnel carrying the IP header at `ip`, with the outer IP around it. */
-function tunnelAround(layers: Layer[], ip: number): FlowTunnel | undefined {
+function tunnelAround(layers: Layer[], ip: number, v4: (a: number) => string): FlowTunnel | undefined {
   let tun = -1;
   for (let i = ip - 1; i >= 0; i--) {
     const pr = layers[i]!.proto;
@@ -93,8 +144,8 @@ function tunnelAround(layers: Layer[], ip: number): FlowTunnel | undefined {
       return {
         type: t.proto,
         vni: t.vni,
-        outerSrc: o.proto === 'ip' ? ipv4ToString(o.src) : o.src,
-        outerDst: o.proto === 'ip' ? ipv4ToString(o.dst) : o.dst,
+        outerSrc: o.proto === 'ip' ? v4(o.src) : o.src,
+        outerDst: o.proto === 'ip' ? v4(o.dst) : o.dst,
       };
     }
   }
@@ -114,17 +165,25 @@ function endpointHash(addr: number, port: number): number {
   return fmix(addr ^ Math.imul(port + 1, 0x9e3779b1));
 }
 
+/** IPv4 address texts kept for sharing (beyond that, each flow gets its own). */
+const MAX_V4_TEXTS = 1 << 16;
+
 const ICMP_ECHO_REPLY = 0;
 const ICMPV6_ECHO_REPLY = 129;
 
-export class FlowTable {
+export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   private readonly list: Flow[] = [];
   /** Open addressing, linear probing: pairs of (flow id or 0, hash), side by side for one cache miss. */
   private slots = new Int32Array(2 << 12);
   private mask = (1 << 12) - 1;
   private used = 0;
+  /** Flow records by id (record 0 unused); `words` is the same memory as int32. */
+  recs = new Float64Array(REC * 1024);
+  words = new Int32Array(this.recs.buffer);
   private readonly v6Ids = new Map<string, number>();
   private readonly v6Text: string[] = [''];
+  /** IPv4 addresses' text, one string per address (a resolver's address is in thousands of flows). */
+  private readonly v4Texts = new Map<number, string>();
   private readonly nonIpByName = new Map<string, NonIpCount>();
   private readonly nonIpByType = new Map<number, NonIpCount>();
 
@@ -137,6 +196,12 @@ export class FlowTable {
   nonIpPackets = 0;
 
   add(p: Packet, tNs: number, wireLen: number): Flow | undefined {
+    const id = this.addPacket(p, tNs, wireLen);
+    return id === 0 ? undefined : this.list[id - 1];
+  }
+
+  /** `add` returning the flow's id (0 for a non-IP packet): the Flow object itself is not touched. */
+  addPacket(p: Packet, tNs: number, wireLen: number): number {
     const layers = p.layers;
     // The innermost IP header, searched from the inside out (tunnelled and plain packets alike end
     // with their transport layer, so this is two or three looks). An IP header right after an ICMP
@@ -156,7 +221,7 @@ export class FlowTable {
     if (ip < 0) {
       this.l4 = -1;
       this.countNonIp(layers, wireLen);
-      return undefined;
+      return 0;
     }
     this.ipPackets++;
     const t = layers[ip + 1];
@@ -182,7 +247,7 @@ export class FlowTable {
       proto = ipl.upperProto;
       src = this.v6Id(ipl.src);
       dst = this.v6Id(ipl.dst);
-    } else return undefined;
+    } else return 0;
 
     let sport = 0;
     let dport = 0;
@@ -207,22 +272,29 @@ export class FlowTable {
       (endpointHash(src, sport) + endpointHash(dst, dport) + Math.imul(proto * 8 + ver, 0x27d4eb2d)) | 0;
     const slots = this.slots;
     const mask = this.mask;
+    const keys = this.words;
+    const s32 = src | 0;
+    const d32 = dst | 0;
+    const pv = proto * 8 + ver;
     let i = h & mask;
-    let f: Flow | undefined;
+    let id = 0;
+    let dir: Dir = 0;
     for (;;) {
       const s = slots[2 * i]!;
       if (s === 0) break;
       if (slots[2 * i + 1] === h) {
-        const c = this.list[s - 1]!;
-        if (c.proto === proto && c.ipVersion === ver) {
-          if (c.aKey === src && c.bKey === dst && c.aPort === sport && c.bPort === dport) {
-            this.dir = 0;
-            f = c;
+        const k = s * (REC * 2);
+        if (keys[k + K_PV] === pv) {
+          const ka = keys[k + K_A];
+          const kb = keys[k + K_B];
+          const kp = keys[k + K_PORTS];
+          if (ka === s32 && kb === d32 && kp === ((sport << 16) | dport)) {
+            id = s;
             break;
           }
-          if (c.aKey === dst && c.bKey === src && c.aPort === dport && c.bPort === sport) {
-            this.dir = 1;
-            f = c;
+          if (ka === d32 && kb === s32 && kp === ((dport << 16) | sport)) {
+            id = s;
+            dir = 1;
             break;
           }
         }
@@ -230,32 +302,42 @@ export class FlowTable {
       i = (i + 1) & mask;
     }
 
-    if (tcp !== undefined && f?.tcp?.isReopen(tcp.flags)) {
+    // Connection tracking for the flows that have a tracker (IP protocol 6).
+    const tracked = proto === 6 ? tcp : undefined;
+    if (tracked !== undefined && id !== 0 && tcpIsReopen(keys, id * REC * 2 + W_TCP, tracked.flags)) {
       // A new SYN on a finished connection: a new flow takes over the key (conntrack does likewise).
-      const nf = this.newFlow(layers, ip, ver, proto, src, sport, dst, dport, false, tNs);
-      slots[2 * i] = nf.id;
-      f = nf;
-      this.dir = 0;
-    } else if (f === undefined) {
-      f = this.newFlow(layers, ip, ver, proto, src, sport, dst, dport, swap, tNs);
-      this.dir = swap ? 1 : 0;
-      slots[2 * i] = f.id;
+      id = this.newFlow(layers, ip, ver, proto, src, sport, dst, dport, false, tNs).id;
+      slots[2 * i] = id;
+      dir = 0;
+    } else if (id === 0) {
+      id = this.newFlow(layers, ip, ver, proto, src, sport, dst, dport, swap, tNs).id;
+      dir = swap ? 1 : 0;
+      slots[2 * i] = id;
       slots[2 * i + 1] = h;
-      if (++this.used * 2 > mask) this.grow();
+      if (++this.used * 4 > mask * 3) this.grow();
     }
+    this.dir = dir;
 
-    if (this.dir === 0) {
-      f.packetsAB++;
-      f.bytesAB += wireLen;
-    } else {
-      f.packetsBA++;
-      f.bytesBA += wireLen;
+    const recs = this.recs;
+    const r = id * REC;
+    recs[r + R_PACKETS + dir] = recs[r + R_PACKETS + dir]! + 1;
+    recs[r + R_BYTES + dir] = recs[r + R_BYTES + dir]! + wireLen;
+    if (tNs > recs[r + R_LAST]!) recs[r + R_LAST] = tNs;
+    if (tracked !== undefined) {
+      const t = tracked;
+      tcpUpdate(this.words, r * 2 + W_TCP, this, id, dir, t.flags, t.seq, t.ack, t.payloadLen, t.window, tNs);
     }
-    if (tNs > f.lastNs) f.lastNs = tNs;
-    if (tcp !== undefined) {
-      f.tcp!.update(this.dir, tcp.flags, tcp.seq, tcp.ack, tcp.payloadLen, tcp.window, tNs);
-    }
-    return f;
+    return id;
+  }
+
+  /** A transition of flow `id`'s connection (from tcpUpdate): kept by its tracker. */
+  transition(id: number, t: TcpTransition): void {
+    this.list[id - 1]!.tcp!.transitions.push(t);
+  }
+
+  /** The flow with this id (from `addPacket`). */
+  flow(id: number): Flow {
+    return this.list[id - 1]!;
   }
 
   /** All flows in first-seen order (a reopened TCP connection is a new flow after the old one). */
@@ -277,7 +359,7 @@ export class FlowTable {
 
   /** Objects held besides flows: interned IPv6 addresses and non-IP counters (for memory tests). */
   get auxObjects(): number {
-    return this.v6Ids.size + this.nonIpByName.size + this.nonIpByType.size;
+    return this.v6Ids.size + this.v4Texts.size + this.nonIpByName.size + this.nonIpByType.size;
   }
 
   private newFlow(
@@ -292,11 +374,18 @@ export class FlowTable {
     swap: boolean,
     tNs: number,
   ): Flow {
-    const tunnel = tunnelAround(layers, ip);
+    const tunnel = tunnelAround(layers, ip, this.v4Text);
     const id = this.list.length + 1;
     const a = swap ? dst : src;
     const b = swap ? src : dst;
+    if ((id + 1) * REC > this.recs.length) {
+      const recs = new Float64Array(this.recs.length * 2);
+      recs.set(this.recs);
+      this.recs = recs;
+      this.words = new Int32Array(recs.buffer);
+    }
     const f = new Flow(
+      this,
       id,
       ver,
       proto,
@@ -306,17 +395,34 @@ export class FlowTable {
       swap ? sport : dport,
       this.addrText(ver, a),
       this.addrText(ver, b),
-      tNs,
       tunnel,
     );
-    if (proto === 6) f.tcp = new TcpTracker();
+    const k = id * REC * 2;
+    if (proto === 6) f.tcp = new TcpTracker(this, k + W_TCP);
+    const keys = this.words;
+    keys[k + K_A] = a;
+    keys[k + K_B] = b;
+    keys[k + K_PORTS] = swap ? (dport << 16) | sport : (sport << 16) | dport;
+    keys[k + K_PV] = proto * 8 + ver;
+    const r = id * REC;
+    this.recs[r + R_FIRST] = tNs;
+    this.recs[r + R_LAST] = tNs;
     this.list.push(f);
     return f;
   }
 
   private addrText(ver: 4 | 6, key: number): string {
-    return ver === 4 ? ipv4ToString(key) : this.v6Text[key]!;
+    return ver === 4 ? this.v4Text(key) : this.v6Text[key]!;
   }
+
+  private readonly v4Text = (a: number): string => {
+    let s = this.v4Texts.get(a);
+    if (s === undefined) {
+      s = ipv4ToString(a);
+      if (this.v4Texts.size < MAX_V4_TEXTS) this.v4Texts.set(a, s);
+    }
+    return s;
+  };
 
   private v6Id(addr: string): number {
     let id = this.v6Ids.get(addr);

@@ -203,6 +203,35 @@ describe('HTTP/1.x transactions', () => {
     );
   });
 
+  test('sequence numbers above 2^31 and wrapping past 2^32 pair the same way as small ones', () => {
+    const story = (c0: number, s0: number) => {
+      const c = new Conv();
+      c.seq = { c: c0, s: s0 };
+      c.handshake();
+      const head = GET('/wrap');
+      const at = c.seq.c;
+      c.send('c', head.slice(0, 10), 100);
+      c.sendAt('c', at, head.slice(0, 10)); // retransmission
+      c.sendAt('c', at + 20, head.slice(20)); // ahead of the gap: held
+      c.sendAt('c', at + 10, head.slice(10, 20));
+      c.seq.c = at + head.length;
+      c.send('c', GET('/wrap2'));
+      c.send('s', OK('1') + OK('2'));
+      return { http: c.http, issues: c.an.result().httpIssues };
+    };
+    const want = story(1000, 5000);
+    assert.deepEqual(
+      want.http.map((t) => [t.uri, t.status]),
+      [
+        ['/wrap', 200],
+        ['/wrap2', 200],
+      ],
+    );
+    // The client's stream crosses 2^32 inside the first head; the server's starts above 2^31.
+    assert.deepEqual(story(0xfffffff8, 0x80000001), want);
+    assert.deepEqual(story(0x7ffffff0, 0xffffffff), want);
+  });
+
   test('HEAD and 304 responses have no body; 100-continue is interim', () => {
     const c = new Conv().handshake();
     c.send('c', `HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n`);

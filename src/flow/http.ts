@@ -100,23 +100,30 @@ interface Held {
   tNs: number;
 }
 
+/** One direction's parsing state. */
 class Direction {
   state = SCAN;
   seqKnown = false;
+  /** As int32 (compared modulo 2^32): a uint32 above 2^31 would be a boxed double. */
   nextSeq = 0;
   /** Head (or chunk-size / trailer line) bytes so far, as latin1 text. */
   text = '';
   /** Blank-line matcher state carried across segments. */
   match = 0;
-  startNs = 0;
+  /** A double from the start (NaN until set): a field that held small integers first would change representation later. */
+  startNs = Number.NaN;
   left = 0;
   held: Held[] | undefined = undefined;
 }
 
-/** One TCP connection's HTTP parsing state (attached to its Flow). */
-export class HttpConnection {
+/**
+ * One TCP connection's HTTP parsing state (attached to its Flow). The connection object is itself
+ * the state of its A→B direction (A spoke first: the client, on a connection seen from its start),
+ * so a request segment reaches its state without a second object; B→A has its own.
+ */
+export class HttpConnection extends Direction {
   // Two fields rather than an array: one pointer less to chase per segment.
-  private readonly d0 = new Direction();
+  private readonly d0: Direction = this;
   private readonly d1 = new Direction();
   /** Requests waiting for their response, oldest first. */
   private readonly pending: HttpTransaction[] = [];
@@ -125,7 +132,9 @@ export class HttpConnection {
   constructor(
     readonly flow: number,
     private readonly log: HttpLog,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Objects held (for memory tests): pending requests, held segments. */
   get heldObjects(): number {
@@ -141,7 +150,7 @@ export class HttpConnection {
     const d = dir === 0 ? this.d0 : this.d1;
     if (!d.seqKnown) {
       d.seqKnown = true;
-      d.nextSeq = seq;
+      d.nextSeq = seq | 0;
     }
     const rel = (seq - d.nextSeq) | 0;
     if (rel > 0 && d.state !== SCAN) {
@@ -177,7 +186,7 @@ export class HttpConnection {
     }
     this.consume(d, data, off, off + Math.min(cap, len), tNs);
     if (len > cap) this.missing(d, len - cap, tNs);
-    d.nextSeq = (seq + len) >>> 0;
+    d.nextSeq = (seq + len) | 0;
   }
 
   private hold(

@@ -182,6 +182,52 @@ describe('TCP state (conntrack vocabulary)', () => {
     assert.ok(tr.droppedTransitions > 0);
   });
 
+  test('sequence numbers above 2^31 and wrapping past 2^32 tell the same story as small ones', () => {
+    // One connection with retransmissions, a keep-alive and a FIN/ACK close, replayed at other
+    // initial sequence numbers: only the numbers' distance matters.
+    const story = (c0: number, s0: number) => {
+      const c = (n: number) => (c0 + n) >>> 0;
+      const s = (n: number) => (s0 + n) >>> 0;
+      return run([
+        seg('c', SYN, c(0), 0),
+        seg('s', SYN | ACK, s(0), c(1)),
+        seg('c', ACK, c(1), s(1)),
+        seg('c', PSH | ACK, c(1), s(1), 'abcdef'),
+        seg('c', PSH | ACK, c(1), s(1), 'abcdef'),
+        seg('c', ACK, c(6), s(1), 'x'), // keep-alive
+        seg('s', PSH | ACK, s(1), c(7), 'reply'),
+        seg('c', FIN | ACK, c(7), s(6)),
+        seg('s', ACK, s(6), c(7)), // acks data, not the FIN
+        seg('s', FIN | ACK, s(6), c(8)),
+        seg('c', ACK, c(8), s(7)),
+      ]);
+    };
+    const small = story(100, 500);
+    const want = { ...small.tcp!.summary() };
+    for (const [c0, s0] of [
+      [0x80000005, 0xfffffff0],
+      [0xfffffffe, 0x7ffffffd],
+      [0xffffffff, 0xfffffffb],
+    ] as const) {
+      const f = story(c0, s0);
+      assert.deepEqual(f.tcp!.summary(), want, `c0=${c0} s0=${s0}`);
+    }
+    assert.equal(want.state, 'TIME_WAIT');
+    assert.deepEqual(want.retransmissions, { A: 1, B: 0 });
+  });
+
+  test('summaryJson() is JSON.stringify(summary())', () => {
+    const f = run([seg('s', PSH | ACK, 1000, 2000, 'x'), seg('c', RST, 2000, 0)]);
+    assert.equal(f.tcp!.summaryJson(), JSON.stringify(f.tcp!.summary()));
+    const tr = new TcpTracker();
+    for (let i = 0; i < 100; i++) {
+      tr.update(0, SYN, 1, 0, 0, 0, i * 3e9);
+      tr.update(1, RST, 2, 0, 0, 0, i * 3e9 + 1);
+    }
+    assert.ok(tr.droppedTransitions > 0);
+    assert.equal(tr.summaryJson(), JSON.stringify(tr.summary()));
+  });
+
   test('sequence comparison wraps', () => {
     assert.equal(seqLT(0xfffffff0, 5), true);
     assert.equal(seqLT(5, 0xfffffff0), false);

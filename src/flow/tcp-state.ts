@@ -113,146 +113,261 @@ export const MAX_TRANSITIONS = 32;
 const SEEN = 1;
 const FIN_SENT = 2;
 const FIN_ACKED = 4;
+// And for the connection: its start was missed; B's FIN came first.
+const PICKED_UP = 1 << 6;
+const FIRST_FIN_B = 1 << 7;
 
-// One flat object per flow (no per-side sub-objects): the tracker is touched by every TCP packet,
-// and each extra object to reach is one more likely cache miss on a large capture.
-export class TcpTracker {
-  state = NO;
+// A connection's state is TCP_WORDS int32 words, wherever its owner keeps them: a FlowTable keeps
+// them next to the flow's counters (the cache line a packet's lookup has just read), so a TCP
+// packet is tracked without reaching any object. Sequence numbers are stored as int32 (they are
+// compared modulo 2^32 anyway); counters are read back as uint32.
+export const TCP_WORDS = 16;
+const W_STATE = 0;
+const W_BITS = 1;
+/** Highest sequence end (seq + payload + SYN + FIN) seen, per side (valid once SEEN). */
+const W_END = 2;
+/** Sequence end of each side's FIN (valid once FIN_SENT). */
+const W_FIN_END = 4;
+/** Packets conntrack's matrix calls INVALID in the state they arrived in. */
+const W_INVALID = 6;
+const W_RETRANS = 7;
+const W_RESETS = 9;
+const W_ZERO_WINDOW = 11;
+/** Transitions kept, and those not kept because MAX_TRANSITIONS was reached. */
+const W_KEPT = 13;
+const W_DROPPED = 14;
+
+/** Where the words live: read through this on every access, since the owner may move them. */
+export interface TcpWordStore {
+  readonly words: Int32Array;
+}
+
+/** Receives a connection's transitions as they happen; `key` is what tcpUpdate was given. */
+export interface TransitionSink {
+  transition(key: number, t: TcpTransition): void;
+}
+
+function bump(w: Int32Array, i: number): void {
+  w[i] = w[i]! + 1;
+}
+
+/** True when this SYN starts a new connection on a closed one (the flow table opens a new flow). */
+export function tcpIsReopen(w: Int32Array, o: number, flags: number): boolean {
+  const state = w[o + W_STATE]!;
+  return (state === TW || state === CL) && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN;
+}
+
+/** One segment of the connection whose words are at w[o..]; transitions go to `sink`. */
+export function tcpUpdate(
+  w: Int32Array,
+  o: number,
+  sink: TransitionSink,
+  key: number,
+  dir: Dir,
+  flags: number,
+  seq: number,
+  ack: number,
+  payloadLen: number,
+  window: number,
+  tNs: number,
+): void {
+  const cls = classOf(flags);
+  let bits = w[o + W_BITS]!;
+  if (cls === RST) {
+    bump(w, o + W_RESETS + dir);
+  } else {
+    const me = dir === 0 ? 0 : 3;
+    const other = 3 - me;
+    const segLen = payloadLen + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
+    const end = (seq + segLen) | 0;
+    let myEnd = w[o + W_END + dir]!;
+    if (!(bits & (SEEN << me))) {
+      bits |= SEEN << me;
+      myEnd = end;
+    } else if (segLen > 0) {
+      if (seqLT(seq, myEnd)) {
+        const keepAlive = payloadLen <= 1 && segLen === payloadLen && (seq | 0) === ((myEnd - 1) | 0);
+        if (!keepAlive) bump(w, o + W_RETRANS + dir);
+      }
+      if (seqLT(myEnd, end)) myEnd = end;
+    }
+    w[o + W_END + dir] = myEnd;
+    if (flags & TCP_FIN && !(bits & (FIN_SENT << me))) {
+      bits |= FIN_SENT << me;
+      w[o + W_FIN_END + dir] = end;
+    }
+    if (
+      flags & TCP_ACK &&
+      (bits & ((FIN_SENT | FIN_ACKED) << other)) === FIN_SENT << other &&
+      !seqLT(ack, w[o + W_FIN_END + 1 - dir]!)
+    ) {
+      bits |= FIN_ACKED << other;
+    }
+    if (window === 0 && !(flags & (TCP_SYN | TCP_FIN))) bump(w, o + W_ZERO_WINDOW + dir);
+  }
+
+  const old = w[o + W_STATE]!;
+  if (old === NO) {
+    w[o + W_BITS] = bits;
+    pickUp(w, o, sink, key, dir, cls, tNs);
+    return;
+  }
+  let next = MATRIX[(dir * 6 + cls) * 10 + old]!;
+  if (next === IV) {
+    w[o + W_BITS] = bits;
+    bump(w, o + W_INVALID);
+    return;
+  }
+  if (next === IG) {
+    w[o + W_BITS] = bits;
+    return;
+  }
+  if (cls === ACK) {
+    // Only the ACK of the FIN (both FINs in LAST_ACK) moves the close on.
+    const acked = bits & (FIN_ACKED | (FIN_ACKED << 3));
+    if (next === CW && !(acked & (FIN_ACKED << (bits & FIRST_FIN_B ? 3 : 0)))) next = old;
+    else if (next === TW && old === LA && acked !== (FIN_ACKED | (FIN_ACKED << 3))) next = old;
+  }
+  if (cls === FIN) {
+    if (old < FW) bits = dir === 0 ? bits & ~FIRST_FIN_B : bits | FIRST_FIN_B;
+    // The closing side repeating its FIN is a retransmission, not the other side's FIN.
+    else if ((old === FW || old === CW) && dir === (bits & FIRST_FIN_B ? 1 : 0)) next = old;
+  }
+  w[o + W_BITS] = bits;
+  if (next !== old) enter(w, o, sink, key, next, dir, tNs, false);
+}
+
+function pickUp(
+  w: Int32Array,
+  o: number,
+  sink: TransitionSink,
+  key: number,
+  dir: Dir,
+  cls: number,
+  tNs: number,
+) {
+  switch (cls) {
+    case SYN:
+      enter(w, o, sink, key, SS, dir, tNs, false);
+      return;
+    case SYNACK:
+      w[o + W_BITS] = w[o + W_BITS]! | PICKED_UP;
+      enter(w, o, sink, key, SR, dir, tNs, true);
+      return;
+    case ACK:
+      w[o + W_BITS] = w[o + W_BITS]! | PICKED_UP;
+      enter(w, o, sink, key, ES, dir, tNs, true);
+      return;
+    case FIN:
+      w[o + W_BITS] = w[o + W_BITS]! | (dir === 0 ? PICKED_UP : PICKED_UP | FIRST_FIN_B);
+      enter(w, o, sink, key, ES, dir, tNs, true);
+      enter(w, o, sink, key, FW, dir, tNs, false);
+      return;
+    default:
+      bump(w, o + W_INVALID);
+  }
+}
+
+function enter(
+  w: Int32Array,
+  o: number,
+  sink: TransitionSink,
+  key: number,
+  state: number,
+  dir: Dir,
+  tNs: number,
+  pickedUp: boolean,
+) {
+  w[o + W_STATE] = state;
+  if (w[o + W_KEPT]! >= MAX_TRANSITIONS) {
+    bump(w, o + W_DROPPED);
+    return;
+  }
+  bump(w, o + W_KEPT);
+  const t: TcpTransition = { state: TCP_STATES[state]!, tNs, by: dir === 0 ? 'A' : 'B' };
+  if (pickedUp) t.pickedUp = true;
+  sink.transition(key, t);
+}
+
+/**
+ * One connection's state. On its own it keeps its words itself; a FlowTable's trackers read
+ * theirs from the table (updated by the table through tcpUpdate).
+ */
+export class TcpTracker implements TransitionSink {
   readonly transitions: TcpTransition[] = [];
-  /** Transitions not stored because MAX_TRANSITIONS was reached. */
-  droppedTransitions = 0;
-  pickedUp = false;
-  /** Packets conntrack's matrix calls INVALID in the state they arrived in. */
-  invalid = 0;
-  /** The side whose FIN came first (valid once a FIN was seen). */
-  private firstFin: Dir = 0;
-  private bits = 0;
-  /** Highest sequence end (seq + payload + SYN + FIN) seen per side (valid once SEEN). */
-  private endA = 0;
-  private endB = 0;
-  /** Sequence end of each side's FIN (valid once FIN_SENT). */
-  private finEndA = 0;
-  private finEndB = 0;
-  retransA = 0;
-  retransB = 0;
-  resetsA = 0;
-  resetsB = 0;
-  zeroWindowA = 0;
-  zeroWindowB = 0;
+
+  constructor(
+    private readonly store: TcpWordStore = { words: new Int32Array(TCP_WORDS) },
+    /** Index of the first of this connection's words in store.words. */
+    private readonly at = 0,
+  ) {}
+
+  private word(i: number): number {
+    return this.store.words[this.at + i]!;
+  }
+
+  get state(): number {
+    return this.word(W_STATE);
+  }
 
   get stateName(): TcpStateName {
     return TCP_STATES[this.state]!;
   }
 
+  get pickedUp(): boolean {
+    return (this.word(W_BITS) & PICKED_UP) !== 0;
+  }
+
+  /** Packets conntrack's matrix calls INVALID in the state they arrived in. */
+  get invalid(): number {
+    return this.word(W_INVALID) >>> 0;
+  }
+
+  /** Transitions not stored because MAX_TRANSITIONS was reached. */
+  get droppedTransitions(): number {
+    return this.word(W_DROPPED) >>> 0;
+  }
+
+  get retransA(): number {
+    return this.word(W_RETRANS) >>> 0;
+  }
+  get retransB(): number {
+    return this.word(W_RETRANS + 1) >>> 0;
+  }
+  get resetsA(): number {
+    return this.word(W_RESETS) >>> 0;
+  }
+  get resetsB(): number {
+    return this.word(W_RESETS + 1) >>> 0;
+  }
+  get zeroWindowA(): number {
+    return this.word(W_ZERO_WINDOW) >>> 0;
+  }
+  get zeroWindowB(): number {
+    return this.word(W_ZERO_WINDOW + 1) >>> 0;
+  }
+
   /** True when this SYN starts a new connection on a closed one (the flow table opens a new flow). */
   isReopen(flags: number): boolean {
-    return (this.state === TW || this.state === CL) && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN;
+    return tcpIsReopen(this.store.words, this.at, flags);
   }
 
   update(dir: Dir, flags: number, seq: number, ack: number, payloadLen: number, window: number, tNs: number) {
-    const cls = classOf(flags);
-    if (cls === RST) {
-      if (dir === 0) this.resetsA++;
-      else this.resetsB++;
-    } else {
-      const me = dir === 0 ? 0 : 3;
-      const other = 3 - me;
-      let bits = this.bits;
-      const segLen = payloadLen + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
-      const end = (seq + segLen) >>> 0;
-      let myEnd = dir === 0 ? this.endA : this.endB;
-      if (!(bits & (SEEN << me))) {
-        bits |= SEEN << me;
-        myEnd = end;
-      } else if (segLen > 0) {
-        if (seqLT(seq, myEnd)) {
-          const keepAlive = payloadLen <= 1 && segLen === payloadLen && seq === (myEnd - 1) >>> 0;
-          if (!keepAlive) {
-            if (dir === 0) this.retransA++;
-            else this.retransB++;
-          }
-        }
-        if (seqLT(myEnd, end)) myEnd = end;
-      }
-      if (dir === 0) this.endA = myEnd;
-      else this.endB = myEnd;
-      if (flags & TCP_FIN && !(bits & (FIN_SENT << me))) {
-        bits |= FIN_SENT << me;
-        if (dir === 0) this.finEndA = end;
-        else this.finEndB = end;
-      }
-      if (
-        flags & TCP_ACK &&
-        (bits & ((FIN_SENT | FIN_ACKED) << other)) === FIN_SENT << other &&
-        !seqLT(ack, dir === 0 ? this.finEndB : this.finEndA)
-      ) {
-        bits |= FIN_ACKED << other;
-      }
-      this.bits = bits;
-      if (window === 0 && !(flags & (TCP_SYN | TCP_FIN))) {
-        if (dir === 0) this.zeroWindowA++;
-        else this.zeroWindowB++;
-      }
-    }
-
-    const old = this.state;
-    if (old === NO) {
-      this.pickUp(dir, cls, tNs);
-      return;
-    }
-    let next = MATRIX[(dir * 6 + cls) * 10 + old]!;
-    if (next === IV) {
-      this.invalid++;
-      return;
-    }
-    if (next === IG) return;
-    if (cls === ACK) {
-      // Only the ACK of the FIN (both FINs in LAST_ACK) moves the close on.
-      const acked = this.bits & (FIN_ACKED | (FIN_ACKED << 3));
-      if (next === CW && !(acked & (FIN_ACKED << (this.firstFin === 0 ? 0 : 3)))) next = old;
-      else if (next === TW && old === LA && acked !== (FIN_ACKED | (FIN_ACKED << 3))) next = old;
-    }
-    if (cls === FIN) {
-      if (old < FW) this.firstFin = dir;
-      // The closing side repeating its FIN is a retransmission, not the other side's FIN.
-      else if ((old === FW || old === CW) && dir === this.firstFin) next = old;
-    }
-    if (next !== old) this.enter(next, dir, tNs, false);
+    tcpUpdate(this.store.words, this.at, this, 0, dir, flags, seq, ack, payloadLen, window, tNs);
   }
 
-  private pickUp(dir: Dir, cls: number, tNs: number) {
-    switch (cls) {
-      case SYN:
-        this.enter(SS, dir, tNs, false);
-        return;
-      case SYNACK:
-        this.pickedUp = true;
-        this.enter(SR, dir, tNs, true);
-        return;
-      case ACK:
-        this.pickedUp = true;
-        this.enter(ES, dir, tNs, true);
-        return;
-      case FIN:
-        this.pickedUp = true;
-        this.enter(ES, dir, tNs, true);
-        this.firstFin = dir;
-        this.enter(FW, dir, tNs, false);
-        return;
-      default:
-        this.invalid++;
-    }
-  }
-
-  private enter(state: number, dir: Dir, tNs: number, pickedUp: boolean) {
-    this.state = state;
-    if (this.transitions.length >= MAX_TRANSITIONS) {
-      this.droppedTransitions++;
-      return;
-    }
-    const t: TcpTransition = { state: TCP_STATES[state]!, tNs, by: dir === 0 ? 'A' : 'B' };
-    if (pickedUp) t.pickedUp = true;
+  transition(_key: number, t: TcpTransition): void {
     this.transitions.push(t);
+  }
+
+  /** JSON.stringify(summary()), without building it. */
+  summaryJson(): string {
+    const s =
+      `{"state":"${this.stateName}","pickedUp":${this.pickedUp},"transitions":${JSON.stringify(this.transitions)},` +
+      `"retransmissions":{"A":${this.retransA},"B":${this.retransB}},"resets":{"A":${this.resetsA},"B":${this.resetsB}},` +
+      `"zeroWindow":{"A":${this.zeroWindowA},"B":${this.zeroWindowB}},"invalid":${this.invalid}`;
+    const dropped = this.droppedTransitions;
+    return dropped ? `${s},"droppedTransitions":${dropped}}` : `${s}}`;
   }
 
   summary(): TcpSummary {
@@ -265,7 +380,8 @@ export class TcpTracker {
       zeroWindow: { A: this.zeroWindowA, B: this.zeroWindowB },
       invalid: this.invalid,
     };
-    if (this.droppedTransitions) s.droppedTransitions = this.droppedTransitions;
+    const dropped = this.droppedTransitions;
+    if (dropped) s.droppedTransitions = dropped;
     return s;
   }
 }

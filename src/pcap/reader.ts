@@ -177,6 +177,11 @@ export class CaptureParser {
   }
 }
 
+export interface ReadFileOptions extends CaptureParserOptions {
+  /** Called after each chunk read (1 MiB) is parsed, with the bytes read so far: for progress. */
+  onChunk?: (bytesRead: number) => void;
+}
+
 /**
  * Reads a capture file synchronously in 1 MiB chunks. Bad bytes never throw: they end reading
  * with result.diagnostic. Throws NettraceError 'file-not-found' or 'file-unreadable' for
@@ -185,7 +190,7 @@ export class CaptureParser {
 export function readCaptureFile(
   path: string,
   handlers: CaptureHandlers,
-  opts: CaptureParserOptions = {},
+  opts: ReadFileOptions = {},
 ): CaptureResult {
   const parser = new CaptureParser(handlers, { source: opts.source ?? path });
   let fd: number;
@@ -196,6 +201,7 @@ export function readCaptureFile(
   }
   try {
     const buf = new Uint8Array(READ_CHUNK);
+    let read = 0;
     for (;;) {
       let n: number;
       try {
@@ -206,7 +212,9 @@ export function readCaptureFile(
       if (n === 0) break;
       // The parser copies whatever it keeps, so the same buffer is reused for the next read.
       parser.push(buf.subarray(0, n));
+      read += n;
       if (parser.stopped) break;
+      opts.onChunk?.(read);
     }
   } finally {
     closeSync(fd);

@@ -1,6 +1,25 @@
 // JSON for big results without building one giant string: top-level keys are written one by one,
 // and the elements of large arrays one per line. The text parses to exactly JSON.stringify(value).
 
+/**
+ * An array written without being built: `length` elements, element i made by `item(i)` and its JSON
+ * text by `json(i)` (which must be what JSON.stringify writes for item(i)). writeJson writes it as
+ * that array, an element at a time; JSON.stringify (through toJSON) builds the array.
+ */
+export class JsonArray<T = unknown> {
+  constructor(
+    readonly length: number,
+    readonly item: (i: number) => T,
+    readonly json: (i: number) => string = (i) => JSON.stringify(item(i)) ?? 'null',
+  ) {}
+
+  toJSON(): T[] {
+    const out: T[] = new Array(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.item(i);
+    return out;
+  }
+}
+
 /** Writes `value` as JSON through `write`; arrays longer than `inlineMax` get one element per line. */
 export function writeJson(value: unknown, write: (chunk: string) => void, inlineMax = 16): void {
   writeValue(value, write, '', inlineMax);
@@ -8,6 +27,18 @@ export function writeJson(value: unknown, write: (chunk: string) => void, inline
 }
 
 function writeValue(v: unknown, write: (chunk: string) => void, indent: string, inlineMax: number): void {
+  if (v instanceof JsonArray) {
+    if (v.length <= inlineMax) {
+      write(JSON.stringify(v));
+      return;
+    }
+    write('[\n');
+    const inner = indent + '  ';
+    const last = v.length - 1;
+    for (let i = 0; i < last; i++) write(`${inner}${v.json(i)},\n`);
+    write(`${inner}${v.json(last)}\n${indent}]`);
+    return;
+  }
   if (Array.isArray(v) && v.length > inlineMax) {
     write('[\n');
     const inner = indent + '  ';
