@@ -82,6 +82,23 @@ export function formatArgv(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
 
+/** What run() returns for a finished command's raw output; with `check`, a non-zero exit throws. */
+export function runResult(
+  host: string,
+  argv: readonly string[],
+  raw: { code: number; stdout: Buffer; stderr: Buffer; durationMs: number },
+  check: boolean | undefined,
+): RunResult {
+  const result: RunResult = {
+    code: raw.code,
+    stdout: raw.stdout.toString('utf8'),
+    stderr: raw.stderr.toString('utf8'),
+    durationMs: raw.durationMs,
+  };
+  if (check && result.code !== 0) throw commandFailed(host, argv, result);
+  return result;
+}
+
 /** The error `check: true` throws: names the host, the command, the exit code and stderr's first lines. */
 export function commandFailed(host: string, argv: readonly string[], r: RunResult): NettraceError {
   const detail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(0, 3).join(' / ');

@@ -15,11 +15,11 @@ import { NettraceError } from '../errors.ts';
 import { apiError, statusOf } from '../kube/client.ts';
 import {
   type CommandLog,
-  commandFailed,
   formatArgv,
   type Host,
   type RunOptions,
   type RunResult,
+  runResult,
   type SpawnedProcess,
   type SpawnOptions,
 } from './host.ts';
@@ -252,15 +252,7 @@ export class KubeExecHost implements Host {
   }
 
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    const r = await this.collect(argv, opts);
-    const result: RunResult = {
-      code: r.code,
-      stdout: r.stdout.toString('utf8'),
-      stderr: r.stderr.toString('utf8'),
-      durationMs: r.durationMs,
-    };
-    if (opts.check && result.code !== 0) throw commandFailed(this.name, argv, result);
-    return result;
+    return runResult(this.name, argv, await this.collect(argv, opts), opts.check);
   }
 
   /**

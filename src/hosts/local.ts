@@ -6,11 +6,11 @@ import { constants } from 'node:os';
 import { NettraceError } from '../errors.ts';
 import {
   type CommandLog,
-  commandFailed,
   formatArgv,
   type Host,
   type RunOptions,
   type RunResult,
+  runResult,
   type SpawnedProcess,
   type SpawnOptions,
 } from './host.ts';
@@ -48,15 +48,7 @@ export class ProcessHost implements Host {
   }
 
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    const r = await this.exec(argv, opts);
-    const result: RunResult = {
-      code: r.code,
-      stdout: r.stdout.toString('utf8'),
-      stderr: r.stderr.toString('utf8'),
-      durationMs: r.durationMs,
-    };
-    if (opts.check && result.code !== 0) throw commandFailed(this.name, argv, result);
-    return result;
+    return runResult(this.name, argv, await this.exec(argv, opts), opts.check);
   }
 
   /** Runs argv and collects raw output; the shared core of run() and the namespaced readFile(). */
