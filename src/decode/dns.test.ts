@@ -174,14 +174,11 @@ describe('dns: names', () => {
     const qs: number[] = [];
     const chainAt = 12 + 2000 * 6;
     for (let i = 0; i < 2000; i++) qs.push(0xc0 | (chainAt >> 8), chainAt & 255, 0, 1, 0, 1);
-    const t0 = performance.now();
     const p = udp([...dnsHeader({ qd: 2000 }), ...qs, ...chain]);
-    const ms = performance.now() - t0;
     const d = layer(p, 'dns');
     assert.ok(d.questions.length < 2000, `${d.questions.length} questions decoded`);
     assert.ok(issueCodes(p).includes('loop dns'));
     assert.equal(d.questions[0]?.name, '<Name too long>');
-    assert.ok(ms < 2000, `took ${ms} ms`);
   });
 
   test('253 characters fit, 254 are "<Name too long>"', () => {

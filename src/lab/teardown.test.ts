@@ -77,7 +77,6 @@ describe('teardown from the state file', () => {
     assert.match(r.warnings.join(), /outside the state dir/);
     assert.ok(!existsSync(stateDir), 'the state dir it created is gone');
     assert.equal(new StateStore(stateDir).load(), undefined, 'a second down finds nothing to do');
-    assert.ok(r.durationMs < 3000);
   });
 
   test('an existing state dir is kept, only the state file goes', async () => {
