@@ -8,7 +8,8 @@
 // Timestamps are printed `%ld.%-6ld`: the microseconds are NOT zero-padded (`.48414 ` is 48414 µs,
 // not 484140), so they are read as an integer. The `N flow entries have been shown.` summary (stderr,
 // but often pasted) is skipped. ICMP tuples carry type/code/id, GRE tuples srckey/dstkey.
-import { contentLines, issue, type ParseIssue, ToolOutputError } from './errors.ts';
+import type { ParseIssue } from './errors.ts';
+import { BadLine, parseLines, parseOneLine, uint } from './lines.ts';
 
 export type ConntrackEvent = 'NEW' | 'UPDATE' | 'DESTROY';
 
@@ -83,15 +84,6 @@ const EVENTS: Record<string, ConntrackEvent> = {
 const PORT_PROTOS = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp']);
 const ICMP_PROTOS = new Set(['icmp', 'icmpv6']);
 
-class Bad extends Error {}
-
-function uint(v: string, what: string, max = 0xffffffff): number {
-  if (!/^\d+$/.test(v)) throw new Bad(`${what}: expected a number, got ${JSON.stringify(v)}`);
-  const n = Number(v);
-  if (n > max) throw new Bad(`${what}: ${n} is out of range (max ${max})`);
-  return n;
-}
-
 function tupleKeys(protocol: string): Set<string> {
   if (PORT_PROTOS.has(protocol)) return new Set(['src', 'dst', 'sport', 'dport', 'packets', 'bytes']);
   if (ICMP_PROTOS.has(protocol)) return new Set(['src', 'dst', 'type', 'code', 'id', 'packets', 'bytes']);
@@ -114,7 +106,7 @@ function setTupleField(t: Partial<ConntrackTuple>, key: string, v: string, dir: 
 
 function finishTuple(t: Partial<ConntrackTuple>, dir: string): ConntrackTuple {
   if (t.src === undefined || t.dst === undefined)
-    throw new Bad(`${dir} tuple has no ${t.src === undefined ? 'src' : 'dst'}=`);
+    throw new BadLine(`${dir} tuple has no ${t.src === undefined ? 'src' : 'dst'}=`);
   return t as ConntrackTuple;
 }
 
@@ -156,7 +148,7 @@ function parseEntry(line: string): ConntrackEntry {
   }
   const proto = tok[i];
   if (proto === undefined || !/^[a-z][a-z0-9]*$/.test(proto) || !/^\d+$/.test(tok[i + 1] ?? '')) {
-    throw new Bad('expected "PROTOCOL NUMBER" (e.g. "tcp 6") at the start');
+    throw new BadLine('expected "PROTOCOL NUMBER" (e.g. "tcp 6") at the start');
   }
   e.protocol = proto;
   e.protocolNumber = uint(tok[i + 1]!, 'protocol number', 255);
@@ -203,7 +195,7 @@ function parseEntry(line: string): ConntrackEntry {
       continue;
     }
     if (cur === orig && key === undefined)
-      throw new Bad(`unexpected ${JSON.stringify(t)} inside the original tuple`);
+      throw new BadLine(`unexpected ${JSON.stringify(t)} inside the original tuple`);
     if (cur === reply && seen.size > 0) cur = undefined; // first non-tuple token ends the reply tuple
     if (t === '[ASSURED]') e.assured = true;
     else if (t === '[OFFLOAD]' || t === '[HW_OFFLOAD]') {
@@ -218,7 +210,7 @@ function parseEntry(line: string): ConntrackEntry {
     else if (key === 'labels') e.labels = v;
     else if (key === 'helper') e.helper = v;
     else if (key !== undefined) e.extra[key] = v;
-    else throw new Bad(`unexpected ${JSON.stringify(t)}`);
+    else throw new BadLine(`unexpected ${JSON.stringify(t)}`);
   }
   e.orig = finishTuple(orig, 'original');
   e.reply = finishTuple(reply, 'reply');
@@ -230,20 +222,7 @@ function parseEntry(line: string): ConntrackEntry {
 
 /** Parses one `conntrack -L`/`-E` line; throws a ToolOutputError naming the problem. */
 export function parseConntrackLine(line: string): ConntrackEntry {
-  try {
-    return parseEntry(line);
-  } catch (err) {
-    if (!(err instanceof Bad)) throw err;
-    throw new ToolOutputError([
-      issue(
-        'unrecognized-line',
-        COMMAND,
-        [],
-        '',
-        `${err.message}: ${JSON.stringify(line.trim().slice(0, 80))}`,
-      ),
-    ]);
-  }
+  return parseOneLine(COMMAND, line, parseEntry);
 }
 
 /**
@@ -251,26 +230,7 @@ export function parseConntrackLine(line: string): ConntrackEntry {
  * (`line N`), the rest are kept; the `flow entries have been shown` summary is skipped.
  */
 export function parseConntrack(text: string): { entries: ConntrackEntry[]; issues: ParseIssue[] } {
-  const entries: ConntrackEntry[] = [];
-  const issues: ParseIssue[] = [];
-  for (const { no, line } of contentLines(text)) {
-    if (SUMMARY.test(line.trim())) continue;
-    try {
-      entries.push(parseEntry(line));
-    } catch (err) {
-      if (!(err instanceof Bad)) throw err;
-      issues.push(
-        issue(
-          'unrecognized-line',
-          COMMAND,
-          [no - 1],
-          `line ${no}`,
-          `${err.message}: ${JSON.stringify(line.trim().slice(0, 80))}`,
-        ),
-      );
-    }
-  }
-  return { entries, issues };
+  return parseLines(COMMAND, text, parseEntry, (l) => SUMMARY.test(l.trim()));
 }
 
 export interface NatEndpoint {

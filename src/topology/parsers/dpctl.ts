@@ -8,7 +8,8 @@
 // only with -s; an unnamed IP protocol is printed as its number. The result is the same
 // ConntrackEntry as conntrack.ts gives, so callers (and natOf) treat both alike.
 import type { ConntrackEntry, ConntrackTuple } from './conntrack.ts';
-import { contentLines, issue, type ParseIssue, ToolOutputError } from './errors.ts';
+import type { ParseIssue } from './errors.ts';
+import { BadLine, parseLines, parseOneLine, uint } from './lines.ts';
 import { splitTopLevel } from './ovs-ofctl.ts';
 
 const COMMAND = 'ovs-appctl dpctl/dump-conntrack';
@@ -24,25 +25,16 @@ const PROTO_NAMES: Record<number, string> = {
   136: 'udplite',
 };
 
-class Bad extends Error {}
-
-function uint(v: string, what: string, max = 0xffffffff): number {
-  if (!/^\d+$/.test(v)) throw new Bad(`${what}: expected a number, got ${JSON.stringify(v)}`);
-  const n = Number(v);
-  if (n > max) throw new Bad(`${what}: ${n} is out of range (max ${max})`);
-  return n;
-}
-
 function inner(value: string, what: string): string[] {
   if (!value.startsWith('(') || !value.endsWith(')'))
-    throw new Bad(`${what}: expected (...), got ${JSON.stringify(value.slice(0, 40))}`);
+    throw new BadLine(`${what}: expected (...), got ${JSON.stringify(value.slice(0, 40))}`);
   return splitTopLevel(value.slice(1, -1));
 }
 
 function pairs(items: string[], what: string): [string, string][] {
   return items.map((it) => {
     const eq = it.indexOf('=');
-    if (eq <= 0) throw new Bad(`${what}: expected key=value, got ${JSON.stringify(it.slice(0, 40))}`);
+    if (eq <= 0) throw new BadLine(`${what}: expected key=value, got ${JSON.stringify(it.slice(0, 40))}`);
     return [it.slice(0, eq), it.slice(eq + 1)];
   });
 }
@@ -59,7 +51,7 @@ function tuple(value: string, dir: string): ConntrackTuple {
     else if (k === 'packets' || k === 'bytes') t[k] = uint(v, what, Number.MAX_SAFE_INTEGER);
   }
   if (t.src === undefined || t.dst === undefined)
-    throw new Bad(`${dir} tuple has no ${t.src === undefined ? 'src' : 'dst'}=`);
+    throw new BadLine(`${dir} tuple has no ${t.src === undefined ? 'src' : 'dst'}=`);
   return t as ConntrackTuple;
 }
 
@@ -67,7 +59,7 @@ function parseEntry(line: string): ConntrackEntry {
   const items = splitTopLevel(line.trim());
   const first = items.shift();
   if (first === undefined || first.includes('='))
-    throw new Bad('expected the protocol first (tcp, udp, icmp, ... or a number)');
+    throw new BadLine('expected the protocol first (tcp, udp, icmp, ... or a number)');
   let protocol: string;
   let protocolNumber: number | undefined;
   if (/^\d+$/.test(first)) {
@@ -76,7 +68,7 @@ function parseEntry(line: string): ConntrackEntry {
   } else if (/^[a-z][a-z0-9]*$/.test(first)) {
     protocol = first;
     protocolNumber = PROTO_NUMBERS[first];
-  } else throw new Bad(`not a protocol: ${JSON.stringify(first.slice(0, 20))}`);
+  } else throw new BadLine(`not a protocol: ${JSON.stringify(first.slice(0, 20))}`);
 
   let orig: ConntrackTuple | undefined;
   let reply: ConntrackTuple | undefined;
@@ -109,48 +101,17 @@ function parseEntry(line: string): ConntrackEntry {
       if (state !== undefined) e.state = state;
     } else e.extra[k] = v;
   }
-  if (!orig) throw new Bad('no orig=(...)');
-  if (!reply) throw new Bad('no reply=(...)');
+  if (!orig) throw new BadLine('no orig=(...)');
+  if (!reply) throw new BadLine('no reply=(...)');
   return { ...e, orig, reply, family: orig.src.includes(':') ? 'ipv6' : 'ipv4' };
 }
 
 /** Parses one dpctl/dump-conntrack line; throws a ToolOutputError naming the problem. */
 export function parseDpctlConntrackLine(line: string): ConntrackEntry {
-  try {
-    return parseEntry(line);
-  } catch (err) {
-    if (!(err instanceof Bad)) throw err;
-    throw new ToolOutputError([
-      issue(
-        'unrecognized-line',
-        COMMAND,
-        [],
-        '',
-        `${err.message}: ${JSON.stringify(line.trim().slice(0, 80))}`,
-      ),
-    ]);
-  }
+  return parseOneLine(COMMAND, line, parseEntry);
 }
 
 /** `ovs-appctl dpctl/dump-conntrack` output; bad lines become issues, the rest are kept. */
 export function parseDpctlConntrack(text: string): { entries: ConntrackEntry[]; issues: ParseIssue[] } {
-  const entries: ConntrackEntry[] = [];
-  const issues: ParseIssue[] = [];
-  for (const { no, line } of contentLines(text)) {
-    try {
-      entries.push(parseEntry(line));
-    } catch (err) {
-      if (!(err instanceof Bad)) throw err;
-      issues.push(
-        issue(
-          'unrecognized-line',
-          COMMAND,
-          [no - 1],
-          `line ${no}`,
-          `${err.message}: ${JSON.stringify(line.trim().slice(0, 80))}`,
-        ),
-      );
-    }
-  }
-  return { entries, issues };
+  return parseLines(COMMAND, text, parseEntry);
 }
