@@ -2,27 +2,11 @@
 // Ethernet, IPv4, IPv6, UDP, TCP, VXLAN, Geneve and DNS, plus a classic-pcap writer so the same
 // frames can be shown to tshark. Lengths and checksums are computed unless a test overrides them
 // (that is how the malformed cases are made).
-import { writeFileSync } from 'node:fs';
 
-export function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+// The byte primitives and the pcap writer are l3-build.ts's (one kit for every decoder test).
+export { be16, be32, cat as concat, pcap as pcapBytes, writeL3Pcap as writePcap } from './l3-build.ts';
 
-export function be16(v: number): number[] {
-  return [(v >>> 8) & 255, v & 255];
-}
-
-export function be32(v: number): number[] {
-  return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
-}
+import { be16, be32, cat as concat } from './l3-build.ts';
 
 export function ascii(s: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0) & 255);
@@ -231,36 +215,4 @@ export function tcp4Frame(
   o: Partial<TcpOpts> = {},
 ): Uint8Array {
   return eth(0x0800, ipv4({ proto: 6 }, tcp({ flags: 0x018, ...o, sport, dport }, payload)));
-}
-
-/** A classic little-endian microsecond pcap with the given frames (orig_len = cap_len unless given). */
-export function pcapBytes(
-  frames: (Uint8Array | { data: Uint8Array; origLen: number })[],
-  linktype = 1,
-): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const gh = Buffer.alloc(24);
-  gh.writeUInt32LE(0xa1b2c3d4, 0);
-  gh.writeUInt16LE(2, 4);
-  gh.writeUInt16LE(4, 6);
-  gh.writeUInt32LE(262144, 16);
-  gh.writeUInt32LE(linktype, 20);
-  parts.push(gh);
-  frames.forEach((f, i) => {
-    const data = f instanceof Uint8Array ? f : f.data;
-    const origLen = f instanceof Uint8Array ? f.length : f.origLen;
-    const rh = Buffer.alloc(16);
-    rh.writeUInt32LE(1_700_000_000 + i, 0);
-    rh.writeUInt32LE(data.length, 8);
-    rh.writeUInt32LE(origLen, 12);
-    parts.push(rh, data);
-  });
-  return concat(...parts);
-}
-
-export function writePcap(
-  path: string,
-  frames: (Uint8Array | { data: Uint8Array; origLen: number })[],
-): void {
-  writeFileSync(path, pcapBytes(frames));
 }
