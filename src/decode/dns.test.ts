@@ -6,11 +6,11 @@ import { be16, dnsHeader, dnsName, dnsRR, tcp4Frame, udp4Frame } from './test-su
 import { decodeFrame, f, issueCodes, layer, protos } from './test-support/l4-decode.ts';
 import {
   checkKnown,
+  corpusDiffTests,
   diffCorpus,
   type KnownDiff,
   showDiffs,
   testdata,
-  tsharkVersion,
   writeTempPcap,
 } from './test-support/l4-diff.ts';
 
@@ -383,21 +383,8 @@ const CORPUS: [string, KnownDiff[]][] = [
   ['zeek/tunnels__geneve-vxlan-dns-truncated.pcap', []],
 ];
 
-describe('dns: differential against tshark', {
-  skip: tsharkVersion() === false && 'tshark is not installed',
-}, () => {
-  for (const [file, known] of CORPUS) {
-    test(file, () => {
-      const { packets, diffs } = diffCorpus(testdata(file), DNS_FIELDS);
-      assert.ok(packets > 0);
-      const { unexplained, unseen } = checkKnown(diffs, known);
-      assert.equal(unexplained.length, 0, showDiffs(unexplained));
-      assert.deepEqual(
-        unseen.map((k) => k.reason),
-        [],
-      );
-    });
-  }
+describe('dns: differential against tshark', () => {
+  corpusDiffTests(CORPUS, DNS_FIELDS);
 
   test('hand-built edge cases (PARTIAL_HEADER is the only difference)', () => {
     // checked here against tshark rather than asserted by hand: the same bytes through both

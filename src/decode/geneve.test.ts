@@ -13,14 +13,7 @@ import {
   udp,
 } from './test-support/l4-build.ts';
 import { decodeFrame, f, issueCodes, layer, protos } from './test-support/l4-decode.ts';
-import {
-  checkKnown,
-  diffCorpus,
-  type KnownDiff,
-  showDiffs,
-  testdata,
-  tsharkVersion,
-} from './test-support/l4-diff.ts';
+import { corpusDiffTests, type KnownDiff } from './test-support/l4-diff.ts';
 
 const seg = tcp(
   { sport: 33000, dport: 8080, flags: 0x18 },
@@ -196,19 +189,6 @@ const CORPUS: [string, KnownDiff[]][] = [
   ['zeek/tunnels__geneve-vxlan-dns-truncated.pcap', []],
 ];
 
-describe('geneve: differential against tshark', {
-  skip: tsharkVersion() === false && 'tshark is not installed',
-}, () => {
-  for (const [file, known] of CORPUS) {
-    test(file, () => {
-      const { packets, diffs } = diffCorpus(testdata(file), FIELDS);
-      assert.ok(packets > 0);
-      const { unexplained, unseen } = checkKnown(diffs, known);
-      assert.equal(unexplained.length, 0, showDiffs(unexplained));
-      assert.deepEqual(
-        unseen.map((k) => k.reason),
-        [],
-      );
-    });
-  }
+describe('geneve: differential against tshark', () => {
+  corpusDiffTests(CORPUS, FIELDS);
 });

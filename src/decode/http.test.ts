@@ -5,12 +5,11 @@ import { httpFields } from './http.ts';
 import { tcp4Frame } from './test-support/l4-build.ts';
 import { decodeFrame, f, issueCodes, layer, protos } from './test-support/l4-decode.ts';
 import {
-  checkKnown,
+  corpusDiffTests,
   diffCorpus,
   type KnownDiff,
   showDiffs,
   testdata,
-  tsharkVersion,
   writeTempPcap,
 } from './test-support/l4-diff.ts';
 
@@ -307,21 +306,8 @@ const CORPUS: [string, KnownDiff[]][] = [
   ['zeek/tunnels__geneve-many-options.pcap', []],
 ];
 
-describe('http: differential against tshark', {
-  skip: tsharkVersion() === false && 'tshark is not installed',
-}, () => {
-  for (const [file, known] of CORPUS) {
-    test(file, () => {
-      const { packets, diffs } = diffCorpus(testdata(file), HTTP_FIELDS);
-      assert.ok(packets > 0);
-      const { unexplained, unseen } = checkKnown(diffs, known);
-      assert.equal(unexplained.length, 0, showDiffs(unexplained));
-      assert.deepEqual(
-        unseen.map((k) => k.reason),
-        [],
-      );
-    });
-  }
+describe('http: differential against tshark', () => {
+  corpusDiffTests(CORPUS, HTTP_FIELDS);
 
   test('generated-here eth1-vlan-vxlan.pcap, with port 8081 decoded as HTTP on both sides', () => {
     const { diffs } = diffCorpus(

@@ -3,14 +3,7 @@ import { describe, test } from 'node:test';
 import { tcpFields } from './tcp.ts';
 import { ascii, be32, eth, ipv4, ipv6, tcp, tcp4Frame } from './test-support/l4-build.ts';
 import { assertNeverThrows, decodeFrame, f, issueCodes, layer, protos } from './test-support/l4-decode.ts';
-import {
-  checkKnown,
-  diffCorpus,
-  type KnownDiff,
-  showDiffs,
-  testdata,
-  tsharkVersion,
-} from './test-support/l4-diff.ts';
+import { corpusDiffTests, type KnownDiff } from './test-support/l4-diff.ts';
 
 const TS = [1, 1, 8, 10, ...be32(3707257633), ...be32(891304888)];
 const ETH_IP = 14 + 20;
@@ -295,19 +288,6 @@ const CORPUS: [string, KnownDiff[]][] = [
   ['zeek/tunnels__vxlan-encapsulated-http.pcap', []],
 ];
 
-describe('tcp: differential against tshark', {
-  skip: tsharkVersion() === false && 'tshark is not installed',
-}, () => {
-  for (const [file, known] of CORPUS) {
-    test(file, () => {
-      const { packets, diffs } = diffCorpus(testdata(file), TCP_FIELDS);
-      assert.ok(packets > 0);
-      const { unexplained, unseen } = checkKnown(diffs, known);
-      assert.equal(unexplained.length, 0, showDiffs(unexplained));
-      assert.deepEqual(
-        unseen.map((k) => k.reason),
-        [],
-      );
-    });
-  }
+describe('tcp: differential against tshark', () => {
+  corpusDiffTests(CORPUS, TCP_FIELDS);
 });

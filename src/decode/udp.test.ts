@@ -13,14 +13,7 @@ import {
   udp4Frame,
 } from './test-support/l4-build.ts';
 import { assertNeverThrows, decodeFrame, f, issueCodes, layer, protos } from './test-support/l4-decode.ts';
-import {
-  checkKnown,
-  diffCorpus,
-  type KnownDiff,
-  showDiffs,
-  testdata,
-  tsharkVersion,
-} from './test-support/l4-diff.ts';
+import { corpusDiffTests, type KnownDiff } from './test-support/l4-diff.ts';
 import { udpFields } from './udp.ts';
 
 const query = Uint8Array.from([...dnsHeader(), ...dnsName('example.com'), 0, 1, 0, 1]);
@@ -165,19 +158,6 @@ const CORPUS: [string, KnownDiff[]][] = [
   ['zeek/dns__dns-corrupt.pcap', []],
 ];
 
-describe('udp: differential against tshark', {
-  skip: tsharkVersion() === false && 'tshark is not installed',
-}, () => {
-  for (const [file, known] of CORPUS) {
-    test(file, () => {
-      const { packets, diffs } = diffCorpus(testdata(file), UDP_FIELDS);
-      assert.ok(packets > 0);
-      const { unexplained, unseen } = checkKnown(diffs, known);
-      assert.equal(unexplained.length, 0, showDiffs(unexplained));
-      assert.deepEqual(
-        unseen.map((k) => k.reason),
-        [],
-      );
-    });
-  }
+describe('udp: differential against tshark', () => {
+  corpusDiffTests(CORPUS, UDP_FIELDS);
 });

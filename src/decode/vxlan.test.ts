@@ -3,14 +3,7 @@ import { describe, test } from 'node:test';
 import { defaultDissector } from './bindings.ts';
 import { ascii, eth, ipv4, tcp, udp, vxlan } from './test-support/l4-build.ts';
 import { decodeFrame, f, issueCodes, layer, protos } from './test-support/l4-decode.ts';
-import {
-  checkKnown,
-  diffCorpus,
-  type KnownDiff,
-  showDiffs,
-  testdata,
-  tsharkVersion,
-} from './test-support/l4-diff.ts';
+import { corpusDiffTests, type KnownDiff } from './test-support/l4-diff.ts';
 import { vxlanFields } from './vxlan.ts';
 
 const inner = eth(
@@ -101,19 +94,6 @@ const CORPUS: [string, KnownDiff[], string[]?][] = [
   ['generated-here/netns-scenario/eth1-vlan-vxlan.pcap', []],
 ];
 
-describe('vxlan: differential against tshark', {
-  skip: tsharkVersion() === false && 'tshark is not installed',
-}, () => {
-  for (const [file, known, tsharkArgs] of CORPUS) {
-    test(file, () => {
-      const { packets, diffs } = diffCorpus(testdata(file), FIELDS, { tsharkArgs });
-      assert.ok(packets > 0);
-      const { unexplained, unseen } = checkKnown(diffs, known);
-      assert.equal(unexplained.length, 0, showDiffs(unexplained));
-      assert.deepEqual(
-        unseen.map((k) => k.reason),
-        [],
-      );
-    });
-  }
+describe('vxlan: differential against tshark', () => {
+  corpusDiffTests(CORPUS, FIELDS);
 });

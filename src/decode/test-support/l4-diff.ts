@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 // Differential testing of the transport, tunnel and application decoders against tshark: a capture
 // through nettrace's defaultDissector() and through `tshark -T fields`, compared per packet with
 // fields.ts's fieldLine. tshark is told to look at each packet on its own, as nettrace does:
@@ -9,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readCaptureFile } from '../../pcap/reader.ts';
 import { defaultDissector } from '../bindings.ts';
@@ -154,4 +156,29 @@ export function writeTempPcap(frames: Uint8Array[]): string {
   const file = join(mkdtempSync(join(tmpdir(), 'nettrace-l4-')), 'frames.pcap');
   writeFileSync(file, pcapBytes(frames));
   return file;
+}
+
+/**
+ * One test per corpus file: nettrace's `fields` equal tshark's, except the listed known
+ * differences, each of which must still occur (a stale entry fails). tshark missing fails the
+ * test (CI installs it): a differential test that does not run proves nothing.
+ */
+export function corpusDiffTests(
+  corpus: readonly (readonly [string, KnownDiff[], string[]?])[],
+  fields: string[],
+): void {
+  for (const [file, known, tsharkArgs] of corpus) {
+    test(file, () => {
+      assert.ok(tsharkVersion(), 'tshark is not installed: apt-get install tshark');
+      const { packets, diffs } = diffCorpus(testdata(file), fields, tsharkArgs ? { tsharkArgs } : {});
+      assert.ok(packets > 0, `${file} has packets`);
+      const { unexplained, unseen } = checkKnown(diffs, known);
+      assert.equal(unexplained.length, 0, showDiffs(unexplained));
+      assert.deepEqual(
+        unseen.map((k) => k.reason),
+        [],
+        `${file}: known differences that no longer occur`,
+      );
+    });
+  }
 }
