@@ -1,7 +1,8 @@
 // A cluster as a ClusterView, through the Kubernetes API: pods (node, IPs, containers and their
 // ids) and Services (ClusterIP, ports, EndpointSlices) of one namespace, and nodes, from the API;
 // what only the node knows — the pod's sandbox id, its netns path, the containers' host pids — from
-// `crictl` run on the node through the node agent. Reading only one namespace keeps the RBAC
+// `crictl` run on the node through the node agent, only for the pods a command enters
+// (completePod), so only their nodes get an agent. Reading only one namespace keeps the RBAC
 // namespaced (except nodes) and the crictl calls bounded.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Cleanup } from '../cleanup.ts';
@@ -45,6 +46,8 @@ export class KubeClusterView implements ClusterView {
   readonly agents: AgentPool;
   private readonly namespace: string;
   private readonly enriched = new Map<string, Promise<ClusterPod>>();
+  /** The last V1Pod listed or read per namespace/name: uid, phase and hostNetwork for completePod. */
+  private readonly objects = new Map<string, V1Pod>();
 
   constructor(o: KubeViewOptions) {
     this.api = new KubeApi(loadKubeConfig(o));
@@ -75,25 +78,27 @@ export class KubeClusterView implements ClusterView {
     return findNode(await this.nodes(), name, this.api.server);
   }
 
+  /** API facts only: listing the pods runs nothing on the nodes (no agent is made for it). */
   async pods(): Promise<ClusterPod[]> {
     const ns = this.namespace;
     const list = await this.api.call('list', 'pods', ns, () =>
       this.api.core.listNamespacedPod({ namespace: ns }),
     );
-    const pods = list.items.filter(
-      (p) => p.metadata?.labels?.[MANAGED_BY] !== 'nettrace' && p.spec?.nodeName,
-    );
-    return Promise.all(pods.map((p) => this.enrich(p)));
+    return list.items
+      .filter((p) => p.metadata?.labels?.[MANAGED_BY] !== 'nettrace' && p.spec?.nodeName)
+      .map((p) => this.apiFacts(p));
+  }
+
+  /** crictl on the pod's node, through its agent (made now if it is the node's first command). */
+  async completePod(pod: ClusterPod): Promise<ClusterPod> {
+    const obj = this.objects.get(podKey(pod)) ?? (await this.read(pod.namespace, pod.name));
+    return this.enrich(obj);
   }
 
   async pod(namespace: string, name: string): Promise<ClusterPod> {
-    if (namespace !== this.namespace) {
-      const p = await this.api.call('get', 'pods', namespace, () =>
-        this.api.core.readNamespacedPod({ namespace, name }),
-      );
-      return this.enrich(p);
-    }
-    return findPod(await this.pods(), namespace, name, `${this.api.server} (namespace ${namespace})`);
+    if (namespace !== this.namespace) return this.enrich(await this.read(namespace, name));
+    const listed = findPod(await this.pods(), namespace, name, `${this.api.server} (namespace ${namespace})`);
+    return this.completePod(listed);
   }
 
   async services(): Promise<ClusterService[]> {
@@ -142,6 +147,33 @@ export class KubeClusterView implements ClusterView {
       });
   }
 
+  private async read(namespace: string, name: string): Promise<V1Pod> {
+    const p = await this.api.call('get', 'pods', namespace, () =>
+      this.api.core.readNamespacedPod({ namespace, name }),
+    );
+    this.objects.set(`${namespace}/${name}`, p);
+    return p;
+  }
+
+  /** What the API says of a pod (a new object each time); remembers the V1Pod for completePod. */
+  private apiFacts(p: V1Pod): ClusterPod {
+    const namespace = p.metadata?.namespace ?? this.namespace;
+    const name = p.metadata?.name ?? '?';
+    this.objects.set(`${namespace}/${name}`, p);
+    const statuses = p.status?.containerStatuses ?? [];
+    const containers: ClusterContainer[] = (p.spec?.containers ?? []).map((c) => {
+      const s = statuses.find((x) => x.name === c.name);
+      return {
+        name: c.name,
+        id: stripScheme(s?.containerID ?? ''),
+        running: s?.state?.running !== undefined,
+      };
+    });
+    const ips = (p.status?.podIPs ?? []).map((x) => x.ip).filter((x): x is string => !!x);
+    if (ips.length === 0 && p.status?.podIP) ips.push(p.status.podIP);
+    return { namespace, name, node: p.spec?.nodeName ?? '', ips, containers };
+  }
+
   /** API facts plus crictl's: sandbox id, netns path, container pids (once per pod uid). */
   private enrich(p: V1Pod): Promise<ClusterPod> {
     const key = `${p.metadata?.namespace}/${p.metadata?.name}/${p.metadata?.uid}`;
@@ -155,21 +187,8 @@ export class KubeClusterView implements ClusterView {
   }
 
   private async crictl(p: V1Pod): Promise<ClusterPod> {
-    const namespace = p.metadata?.namespace ?? this.namespace;
-    const name = p.metadata?.name ?? '?';
-    const node = p.spec?.nodeName ?? '';
-    const statuses = p.status?.containerStatuses ?? [];
-    const containers: ClusterContainer[] = (p.spec?.containers ?? []).map((c) => {
-      const s = statuses.find((x) => x.name === c.name);
-      return {
-        name: c.name,
-        id: stripScheme(s?.containerID ?? ''),
-        running: s?.state?.running !== undefined,
-      };
-    });
-    const ips = (p.status?.podIPs ?? []).map((x) => x.ip).filter((x): x is string => !!x);
-    if (ips.length === 0 && p.status?.podIP) ips.push(p.status.podIP);
-    const pod: ClusterPod = { namespace, name, node, ips, containers };
+    const pod = this.apiFacts(p);
+    const { namespace, name, node, containers } = pod;
     if (p.status?.phase !== 'Running') return pod;
     const host = this.nodeHost(node);
     const sandboxes = parseCrictlPods(

@@ -199,6 +199,7 @@ function cannedView(dir: string, breakFile?: string): ClusterView {
     nodes: async () => doc.nodes,
     node: async (name) => findNode(doc.nodes, name),
     pods: async () => doc.pods,
+    completePod: async (p) => p,
     pod: async (ns, name) => findPod(doc.pods, ns, name),
     services: async () => doc.services,
     nodeHost: (node) => new CannedHost(`node/${node}`, nodeFiles(node), log),

@@ -2,7 +2,7 @@
 // cluster (pod → node, pod IPs, containers with their ids and host pids, the netns path, Services)
 // and where commands run (a node, a pod's network namespace, a container). Everything else —
 // interfaces, veth peers, bridges, ports, tunnels, namespace inodes — is discovered live through
-// the Hosts this view hands out. The lab implements it in lab-view.ts; Kubernetes in a later issue.
+// the Hosts this view hands out. The lab implements it in lab-view.ts; Kubernetes in kube/view.ts.
 import { NettraceError } from '../errors.ts';
 import type { CommandLog, Host } from '../hosts/host.ts';
 
@@ -62,7 +62,15 @@ export interface ClusterView {
   readonly log: CommandLog;
   nodes(): Promise<ClusterNode[]>;
   node(name: string): Promise<ClusterNode>;
+  /**
+   * The pods, possibly without the facts only their node knows (sandboxId, netns, container pids):
+   * on a cluster those cost commands on each pod's node (a privileged agent there), so listing the
+   * pods must not touch the nodes. `completePod` adds them for the pods a command enters.
+   */
   pods(): Promise<ClusterPod[]>;
+  /** The pod with its node-side facts (sandboxId, netns, container pids) as far as the node reports them. */
+  completePod(pod: ClusterPod): Promise<ClusterPod>;
+  /** One pod, completed (see completePod). */
   pod(namespace: string, name: string): Promise<ClusterPod>;
   services(): Promise<ClusterService[]>;
   /** The node's own namespaces (host network, host /proc), with the OVS/OVN clients working. */

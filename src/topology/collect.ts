@@ -92,10 +92,16 @@ export interface TopologySource {
   readonly kind: 'live' | 'recorded';
   readonly view: string;
   readonly dir?: string;
+  /** What the orchestrator says; its pods may lack the node-side facts until completePod. */
   cluster(): Promise<ClusterSnapshot>;
+  /**
+   * Adds the node-side facts (sandboxId, netns, container pids) to the pod and to its entry in
+   * `cluster()` (the same object, updated in place), so every later reader of the snapshot has them.
+   */
+  completePod(pod: ClusterPod): Promise<ClusterPod>;
   nodeOutputs(node: string): Promise<Outputs>;
   podOutputs(pod: ClusterPod): Promise<Outputs>;
-  /** Live with a record folder: writes commands.log. */
+  /** Live with a record folder: writes commands.log and cluster.json (with the completed pods). */
   finish?(): Promise<void>;
 }
 
@@ -118,6 +124,7 @@ export function podDir(dir: string, pod: { namespace: string; name: string }): s
 export class LiveSource implements TopologySource {
   readonly kind = 'live';
   private snapshot: Promise<ClusterSnapshot> | undefined;
+  private recordedAt = '';
 
   constructor(
     readonly clusterView: ClusterView,
@@ -131,14 +138,26 @@ export class LiveSource implements TopologySource {
   cluster(): Promise<ClusterSnapshot> {
     this.snapshot ??= (async () => {
       const snap = await snapshotOf(this.clusterView);
-      if (this.dir) {
-        await mkdir(this.dir, { recursive: true });
-        const doc = { version: 1, view: this.view, recordedAt: new Date().toISOString(), ...snap };
-        await writeFile(join(this.dir, 'cluster.json'), `${JSON.stringify(doc, null, 2)}\n`);
-      }
+      this.recordedAt = new Date().toISOString();
+      await this.writeCluster(snap);
       return snap;
     })();
     return this.snapshot;
+  }
+
+  private async writeCluster(snap: ClusterSnapshot): Promise<void> {
+    if (!this.dir) return;
+    await mkdir(this.dir, { recursive: true });
+    const doc = { version: 1, view: this.view, recordedAt: this.recordedAt, ...snap };
+    await writeFile(join(this.dir, 'cluster.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  }
+
+  async completePod(pod: ClusterPod): Promise<ClusterPod> {
+    const snap = await this.cluster();
+    const entry = snap.pods.find((p) => p.namespace === pod.namespace && p.name === pod.name) ?? pod;
+    const done = await this.clusterView.completePod(entry);
+    if (done !== entry) Object.assign(entry, done);
+    return entry;
   }
 
   private async save(dir: string | undefined, outs: RawOutput[]): Promise<void> {
@@ -179,7 +198,10 @@ export class LiveSource implements TopologySource {
   }
 
   async finish(): Promise<void> {
-    if (this.dir) await writeFile(join(this.dir, 'commands.log'), this.clusterView.log.toText());
+    if (!this.dir) return;
+    // Again: the pods completed since cluster() was first written now carry their netns and pids.
+    if (this.snapshot) await this.writeCluster(await this.snapshot);
+    await writeFile(join(this.dir, 'commands.log'), this.clusterView.log.toText());
   }
 }
 
@@ -271,6 +293,11 @@ export class RecordedSource implements TopologySource {
   async cluster(): Promise<ClusterSnapshot> {
     const { nodes, pods, services } = await this.load();
     return { nodes, pods, services };
+  }
+
+  /** The recording holds what was completed when it was made. */
+  async completePod(pod: ClusterPod): Promise<ClusterPod> {
+    return pod;
   }
 
   private async read(dir: string, files: readonly { file: string; optional?: boolean }[], what: string) {

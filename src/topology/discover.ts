@@ -26,9 +26,16 @@ export async function discover(source: TopologySource, req: DiscoverRequest): Pr
   const nodeNames = [...new Set([...(req.nodes ?? []), ...pods.map((p) => p.node)])];
   for (const n of nodeNames) findNode(cluster.nodes, n, where);
 
+  // Only the pods entered get their node-side facts (netns, pids): on a cluster that takes an agent
+  // on their node, which must not happen for the other nodes hosting pods of the namespace.
   const [nodeOuts, podOuts] = await Promise.all([
     Promise.all(nodeNames.map((n) => source.nodeOutputs(n))),
-    Promise.all(pods.map((p) => source.podOutputs(p))),
+    Promise.all(
+      pods.map(async (p) => {
+        await source.completePod(p);
+        return source.podOutputs(p);
+      }),
+    ),
   ]);
   const nodes: NodeTopology[] = nodeNames.map((n, i) => buildNode(n, nodeOuts[i]!, cluster));
   linkTunnels(nodes);

@@ -1,9 +1,11 @@
 // The same answers through the Kubernetes API as from the lab: inspect, topo and the four lab
 // scenarios of trace, run through client-node against the test API server in front of the lab,
-// compared with the lab view's. Agent pods are created and always deleted, also when a failure is
-// injected mid-trace; the CLI takes --kubeconfig/--context and prints --dry-run plans.
+// compared with the lab view's. Agent pods are made only on the nodes a command involves (listing the
+// namespace's pods makes none) and always deleted, also when a failure is injected mid-trace; the
+// CLI takes --kubeconfig/--context and prints --dry-run plans.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +14,8 @@ import { Cleanup } from '../../src/cleanup.ts';
 import { KubeClusterView } from '../../src/kube/view.ts';
 import { Lab } from '../../src/lab/lab.ts';
 import { runScenario, SCENARIOS } from '../../src/lab/scenarios.ts';
-import { LiveSource } from '../../src/topology/collect.ts';
+import type { ClusterPod } from '../../src/topology/cluster-view.ts';
+import { LiveSource, RecordedSource } from '../../src/topology/collect.ts';
 import { discover } from '../../src/topology/discover.ts';
 import { inspectPod } from '../../src/topology/inspect.ts';
 import { LabClusterView } from '../../src/topology/lab-view.ts';
@@ -23,6 +26,24 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NS = 'network-trace';
 const DUAL = 'nettools-dual-pod';
 const f = labWithApi('p');
+
+const STATIC = 'static-server';
+const BOTH = ['worker-0', 'worker-1'];
+
+/** The nodes of the agents created since creation number `since` (agent names carry their node). */
+const agentNodesSince = (since: number) =>
+  f.api.creations.slice(since).map((k) => {
+    const m = /^network-trace\/nettrace-agent-(.+)-[0-9a-f]{6}$/.exec(k);
+    assert.ok(m, `an agent name: ${k}`);
+    return m[1]!;
+  });
+
+/** The facts only the node knows (crictl): none of them, or all of them. */
+const nodeSide = (p: ClusterPod) => ({
+  sandboxId: p.sandboxId,
+  netns: p.netns,
+  pids: p.containers.map((c) => c.pid),
+});
 
 const labSource = () => new LiveSource(new LabClusterView(Lab.open({ stateDir: f.stateDir })));
 const kubeView = (kubeconfig = f.kubeconfig, cleanup?: Cleanup) =>
@@ -89,7 +110,95 @@ describe('inspect and topo: the same facts through the API as from the lab', () 
   });
 });
 
+describe('one node agent per node the command involves', () => {
+  test('pods() reads the API only: no exec, no agent; completePod makes the agent of that pod only', async () => {
+    const before = f.api.creations.length;
+    const ws = f.api.requests.filter((r) => r.method === 'WS').length;
+    const v = kubeView();
+    try {
+      const pods = await v.pods();
+      const dual = pods.find((p) => p.name === DUAL)!;
+      const stat = pods.find((p) => p.name === STATIC)!;
+      assert.deepEqual(
+        [dual.node, stat.node],
+        ['worker-0', 'worker-1'],
+        'the namespace has pods on both nodes',
+      );
+      assert.ok(dual.ips.length > 0 && dual.containers.every((c) => c.id && c.running), 'the API facts');
+      assert.equal(f.api.requests.filter((r) => r.method === 'WS').length, ws, 'no exec');
+      assert.deepEqual(agentNodesSince(before), [], 'no agent');
+      for (const p of pods)
+        assert.deepEqual(
+          nodeSide(p),
+          { sandboxId: undefined, netns: undefined, pids: p.containers.map(() => undefined) },
+          `${p.name} has no node-side facts yet`,
+        );
+
+      const done = await v.completePod(dual);
+      const lab = await new LabClusterView(Lab.open({ stateDir: f.stateDir })).pod(NS, DUAL);
+      assert.deepEqual(nodeSide(done), nodeSide(lab), 'crictl on worker-0 gave the lab’s facts');
+      assert.ok(done.netns && done.containers.every((c) => c.pid), 'with netns and pids');
+      assert.deepEqual(agentNodesSince(before), ['worker-0']);
+      assert.equal(await v.completePod(dual), done, 'completed once per pod');
+      assert.deepEqual(agentNodesSince(before), ['worker-0']);
+    } finally {
+      assert.deepEqual(await v.close(), []);
+    }
+    assert.equal(f.api.created.size, 0, 'agents deleted');
+  });
+
+  test('inspect of a pod on worker-0 (no --to): one agent, on worker-0', async () => {
+    const before = f.api.creations.length;
+    const v = kubeView();
+    const source = new LiveSource(v);
+    try {
+      const { result } = await inspectPod(source, NS, DUAL);
+      assert.equal(result.node, 'worker-0');
+      assert.ok(result.netns.inode && result.containers.every((c) => c.pid), 'the pod was entered');
+      assert.deepEqual(agentNodesSince(before), ['worker-0']);
+      // The snapshot's entry was completed in place; the pod on worker-1 was listed, not completed.
+      const cluster = await source.cluster();
+      assert.ok(cluster.pods.find((p) => p.name === DUAL)!.netns);
+      const stat = cluster.pods.find((p) => p.name === STATIC)!;
+      assert.equal(stat.node, 'worker-1');
+      assert.equal(stat.netns, undefined);
+    } finally {
+      assert.deepEqual(await v.close(), []);
+    }
+    assert.equal(f.api.created.size, 0, 'agents deleted');
+  });
+
+  test('--record: cluster.json holds the completed facts of the entered pods, and replays', async () => {
+    const dir = join(f.work, 'record-kube');
+    const v = kubeView();
+    let live: Awaited<ReturnType<typeof discover>>;
+    try {
+      live = await discover(new LiveSource(v, dir), { pods: [{ namespace: NS, name: DUAL }] });
+    } finally {
+      assert.deepEqual(await v.close(), []);
+    }
+    const doc = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')) as { pods: ClusterPod[] };
+    const lab = await new LabClusterView(Lab.open({ stateDir: f.stateDir })).pod(NS, DUAL);
+    assert.deepEqual(nodeSide(doc.pods.find((p) => p.name === DUAL)!), nodeSide(lab));
+    assert.equal(doc.pods.find((p) => p.name === STATIC)!.netns, undefined, 'not entered, not completed');
+    const replay = await discover(new RecordedSource(dir), { pods: [{ namespace: NS, name: DUAL }] });
+    assert.deepEqual(
+      JSON.parse(JSON.stringify({ ...replay, source: undefined })),
+      JSON.parse(JSON.stringify({ ...live, source: undefined })),
+    );
+  });
+});
+
 describe('trace: the four lab scenarios through the API find what the lab finds', () => {
+  const AGENTS_ON: Record<string, string[]> = {
+    'container-to-container': ['worker-0'],
+    'pod-to-external': ['worker-0'],
+    'pod-to-pod': BOTH,
+    'pod-to-service': BOTH,
+  };
+  test('every scenario has its expected agent nodes', () => {
+    assert.deepEqual(Object.keys(AGENTS_ON).sort(), SCENARIOS.map((s) => s.name).sort());
+  });
   for (const s of SCENARIOS) {
     test(s.name, async () => {
       const labCleanup = new Cleanup();
@@ -122,10 +231,8 @@ describe('trace: the four lab scenarios through the API find what the lab finds'
         [...hosts].join(', '),
       );
       assert.ok(f.api.requests.filter((r) => r.method === 'WS').length > 0);
-      assert.ok(
-        f.api.creations.length > before || s.name === 'container-to-container',
-        'node agents were created',
-      );
+      // Agents only where the path goes: a path within worker-0 makes none on worker-1.
+      assert.deepEqual(agentNodesSince(before).sort(), AGENTS_ON[s.name]);
       assert.equal(f.api.created.size, 0, `agents deleted (left: ${[...f.api.created.keys()].join(', ')})`);
     });
   }
@@ -208,14 +315,9 @@ describe('the CLI with --kubeconfig/--context', () => {
     assert.equal(r.status, 0, r.stderr);
     const t = JSON.parse(r.stdout) as TraceResult;
     assert.ok(t.journeys.some((j) => j.findings.some((x) => x.kind === 'snat')));
-    // Reading the namespace's pods runs crictl on every node that hosts one: here both nodes.
-    assert.deepEqual(
-      f.api.creations
-        .slice(before)
-        .map((k) => k.replace(/-[0-9a-f]{6}$/, ''))
-        .sort(),
-      ['network-trace/nettrace-agent-worker-0', 'network-trace/nettrace-agent-worker-1'],
-    );
+    // The path stays on worker-0 (egress through its NIC): no agent on worker-1, whose
+    // static-server the namespace's pod list also names.
+    assert.deepEqual(agentNodesSince(before), ['worker-0']);
     assert.equal(f.api.created.size, 0);
   });
 
@@ -258,7 +360,7 @@ describe('the CLI with --kubeconfig/--context', () => {
     child.kill('SIGINT');
     const code = await exited;
     assert.equal(code, 130, stderr);
-    assert.ok(f.api.creations.length - before === 2);
+    assert.deepEqual(agentNodesSince(before).sort(), BOTH, 'a two-node trace: an agent on each node');
     assert.equal(f.api.created.size, 0, `agents left after Ctrl-C: ${[...f.api.created.keys()].join(', ')}`);
   });
 
