@@ -2,9 +2,7 @@
 // app.kubernetes.io/managed-by=nettrace): after a run killed with SIGKILL, before the agents'
 // own activeDeadlineSeconds ends them.
 import { Command } from 'commander';
-import { deleteLeftoverAgents } from '../kube/agent.ts';
-import { KubeApi, loadKubeConfig } from '../kube/client.ts';
-import { addKubeOptions, dryRun, type KubeFlags } from './kube-flags.ts';
+import { addKubeOptions, dryRun, type KubeFlags, openKubeApi } from './kube-flags.ts';
 
 interface CleanupFlags extends KubeFlags {
   namespace?: string;
@@ -16,12 +14,8 @@ export function cleanupCommand(): Command {
     .option('-n, --namespace <ns>', 'only this namespace (default: every namespace)')
     .action(async (flags: CleanupFlags) => {
       if (dryRun(flags, 'cleanup', flags.namespace ?? '(all namespaces)')) return;
-      const api = new KubeApi(
-        loadKubeConfig({
-          ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
-          ...(flags.context !== undefined ? { context: flags.context } : {}),
-        }),
-      );
+      const api = await openKubeApi(flags);
+      const { deleteLeftoverAgents } = await import('../kube/agent.ts');
       const deleted = await deleteLeftoverAgents(api, flags.namespace);
       process.stdout.write(
         deleted.length ? deleted.map((d) => `deleted pod ${d}\n`).join('') : 'no nettrace agent pods left\n',

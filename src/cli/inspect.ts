@@ -66,7 +66,7 @@ Examples:
       if (flags.lab && flags.kubeconfig !== undefined)
         throw new NettraceError('cli.bad-options', '--lab and --kubeconfig exclude each other');
       const name = parsePodArg(podArg);
-      const source = openTopologySource({
+      const source = await openTopologySource({
         command: 'nettrace inspect',
         stateDir: flags.stateDir,
         ...(flags.from !== undefined ? { from: flags.from } : {}),

@@ -1,6 +1,7 @@
 // The cluster flags every cluster-capable command shares (kubectl/oc words): --kubeconfig,
 // --context, --image (node agent) and --dry-run (print the API calls and the RBAC, do nothing).
 import type { Command } from 'commander';
+import type { KubeApi } from '../kube/client.ts';
 import { callsFor, dryRunText, type Command as KubeCommand } from '../kube/rbac.ts';
 
 export interface KubeFlags {
@@ -36,4 +37,15 @@ export function kubeSourceOptions(flags: KubeFlags, namespace: string) {
     ...(flags.image !== undefined ? { image: flags.image } : {}),
     namespace,
   };
+}
+
+/** The API client these flags name; the Kubernetes client library is loaded only now (see open.ts). */
+export async function openKubeApi(flags: KubeFlags): Promise<KubeApi> {
+  const { KubeApi, loadKubeConfig } = await import('../kube/client.ts');
+  return new KubeApi(
+    loadKubeConfig({
+      ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+      ...(flags.context !== undefined ? { context: flags.context } : {}),
+    }),
+  );
 }

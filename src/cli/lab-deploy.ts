@@ -1,22 +1,11 @@
 // `nettrace lab deploy | undeploy`: the cluster lab (http-svc + dual-container manifests) on a
 // cluster, by server-side apply; Routes only where route.openshift.io is served.
 import { Command } from 'commander';
-import { KubeApi, loadKubeConfig } from '../kube/client.ts';
-import { deployLab, undeployLab } from '../kube/deploy.ts';
 import { LAB_NAMESPACE } from '../lab/spec.ts';
-import { addKubeOptions, dryRun, type KubeFlags } from './kube-flags.ts';
+import { addKubeOptions, dryRun, type KubeFlags, openKubeApi } from './kube-flags.ts';
 
 interface DeployFlags extends KubeFlags {
   namespace: string;
-}
-
-function api(flags: DeployFlags): KubeApi {
-  return new KubeApi(
-    loadKubeConfig({
-      ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
-      ...(flags.context !== undefined ? { context: flags.context } : {}),
-    }),
-  );
 }
 
 export function deployCommand(): Command {
@@ -25,7 +14,8 @@ export function deployCommand(): Command {
     .option('-n, --namespace <ns>', 'namespace (must exist: oc new-project NS)', LAB_NAMESPACE)
     .action(async (flags: DeployFlags) => {
       if (dryRun(flags, 'lab-deploy', flags.namespace)) return;
-      const r = await deployLab(api(flags), {
+      const { deployLab } = await import('../kube/deploy.ts');
+      const r = await deployLab(await openKubeApi(flags), {
         namespace: flags.namespace,
         ...(flags.image !== undefined ? { image: flags.image } : {}),
       });
@@ -42,7 +32,8 @@ export function undeployCommand(): Command {
     .option('-n, --namespace <ns>', 'namespace', LAB_NAMESPACE)
     .action(async (flags: DeployFlags) => {
       if (dryRun(flags, 'lab-undeploy', flags.namespace)) return;
-      const r = await undeployLab(api(flags), { namespace: flags.namespace });
+      const { undeployLab } = await import('../kube/deploy.ts');
+      const r = await undeployLab(await openKubeApi(flags), { namespace: flags.namespace });
       process.stdout.write(
         `${r.deleted.map((d) => `${d} deleted\n`).join('')}${r.absent.map((d) => `${d} not found\n`).join('')}`,
       );

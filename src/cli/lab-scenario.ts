@@ -98,7 +98,10 @@ Examples:
             const r = await upLab({ stateDir: flags.stateDir, signal, progress: (m) => say(`lab: ${m}`) });
             say(r.alreadyUp ? 'lab: already up' : `lab: up in ${(r.durationMs / 1000).toFixed(2)} s`);
           }
-          const source = openTopologySource({ command: 'nettrace lab scenario', stateDir: flags.stateDir });
+          const source = await openTopologySource({
+            command: 'nettrace lab scenario',
+            stateDir: flags.stateDir,
+          });
           if (!(source instanceof LiveSource))
             throw new NettraceError('lab.not-live', 'scenarios need the live lab');
           for (const s of chosen) {

@@ -68,7 +68,7 @@ Examples:
     )
     .action(async (nodeArgs: string[], flags: TopoFlags) => {
       if (dryRun(flags, 'topo', flags.namespace)) return;
-      const source = openTopologySource({
+      const source = await openTopologySource({
         command: 'nettrace topo',
         stateDir: flags.stateDir,
         ...(flags.from !== undefined ? { from: flags.from } : {}),

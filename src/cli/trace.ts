@@ -132,7 +132,7 @@ conntrack.log, commands.log and report.html.`,
       if (!Number.isInteger(count) || count < 1 || count > 1000)
         throw new NettraceError('cli.bad-count', `--count "${flags.count}": a number from 1 to 1000`);
       const passiveMs = flags.passive ? (flags.duration ? parseDuration(flags.duration) : 10_000) : undefined;
-      const source = openTopologySource({
+      const source = await openTopologySource({
         command: 'nettrace trace',
         stateDir: flags.stateDir,
         ...kubeSourceOptions(flags, flags.namespace),

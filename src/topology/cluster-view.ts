@@ -79,6 +79,8 @@ export interface ClusterView {
   podNetHost(pod: ClusterPod): Host;
   /** Inside one container (`oc exec`). */
   containerHost(pod: ClusterPod, container: string): Host;
+  /** Ends what the view made on the cluster (node agents); returns what could not be removed. */
+  close?(): Promise<string[]>;
 }
 
 export function podKey(p: { namespace: string; name: string }): string {

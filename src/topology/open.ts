@@ -2,7 +2,6 @@
 // (--kubeconfig/--context) or the local lab (the default), optionally recording (--record).
 import { NettraceError } from '../errors.ts';
 import type { CommandLog } from '../hosts/host.ts';
-import { KubeClusterView } from '../kube/view.ts';
 import { requireRoot } from '../lab/preflight.ts';
 import { LiveSource, RecordedSource, type TopologySource } from './collect.ts';
 import { LabClusterView } from './lab-view.ts';
@@ -26,7 +25,11 @@ export interface SourceOptions {
   command?: string;
 }
 
-export function openTopologySource(o: SourceOptions): TopologySource {
+/**
+ * The source the options name. The Kubernetes client is loaded only for a cluster: it costs a third
+ * of a second and 80 MiB at start, which `--help` and a lab run should not pay.
+ */
+export async function openTopologySource(o: SourceOptions): Promise<TopologySource> {
   if (o.from !== undefined) {
     if (o.record !== undefined)
       throw new NettraceError(
@@ -36,6 +39,7 @@ export function openTopologySource(o: SourceOptions): TopologySource {
     return new RecordedSource(o.from);
   }
   if (o.kubeconfig !== undefined || o.context !== undefined) {
+    const { KubeClusterView } = await import('../kube/view.ts');
     const view = new KubeClusterView({
       namespace: o.namespace ?? 'default',
       ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}),
@@ -55,7 +59,7 @@ export function openTopologySource(o: SourceOptions): TopologySource {
 
 /** Ends what a source holds on the cluster (the node agents); nothing for the lab or a recording. */
 export async function closeTopologySource(source: TopologySource): Promise<void> {
-  if (source instanceof LiveSource && source.clusterView instanceof KubeClusterView) {
+  if (source instanceof LiveSource && source.clusterView.close) {
     const failures = await source.clusterView.close();
     if (failures.length)
       throw new NettraceError(
