@@ -64,6 +64,10 @@ function benchAnalyze(): boolean {
     { what: 'nettrace peak RSS', value: ours.maxRssMiB, limit: 150, unit: ' MiB' },
   ];
   for (const t of targets) process.stdout.write(check(t) + '\n');
+  spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/analyze-phases.ts'), file], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   return targets.every((t) => t.value <= t.limit);
 }
 
