@@ -15,7 +15,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function analyzeCommand(): Command {
   return new Command('analyze')
-    .description('Decode capture files (pcap, pcapng) or a trace bundle and summarise what is in them')
+    .description('decode capture files (pcap, pcapng) or a trace bundle and summarise what is in them')
     .argument('<file...>', 'capture files, or a bundle folder saved by `nettrace trace`')
     .addOption(
       new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'jsonl']).default('text'),

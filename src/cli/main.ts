@@ -29,7 +29,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   const program = new Command('nettrace')
     .description(
       'Follow packets through a Kubernetes/OpenShift (OVN-Kubernetes) pod network path, hop by hop.\n' +
-        'Works against a local lab built on this host (nettrace lab up) or a recorded capture.',
+        'Works on a cluster (--kubeconfig/--context, like kubectl/oc), on a local lab built on this ' +
+        'host (nettrace lab up), or offline on captures and recordings.',
     )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
@@ -37,6 +38,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .enablePositionalOptions()
     .exitOverride();
   const only = commandOf(argv);
+  const words = argv.slice(2);
+  // `--version` alone needs no command at all.
+  if (words.length === 1 && (words[0] === '--version' || words[0] === '-V')) return program;
   for (const [name, load] of COMMANDS) {
     if (only === undefined || name === only) program.addCommand(await load());
   }
