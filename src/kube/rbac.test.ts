@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { exitCodeOf } from '../hosts/kube-exec.ts';
 import { agentPod } from './agent.ts';
 import { apiError } from './client.ts';
-import { callsFor, clusterRoleYaml, rulesFor } from './rbac.ts';
+import { callsFor, clusterRoleYaml, dryRunText, rulesFor } from './rbac.ts';
 
 describe('RBAC derived from the calls', () => {
   test('trace needs pods/exec create and get, agent pods create/get/delete, nodes, endpointslices', () => {
@@ -26,6 +26,65 @@ describe('RBAC derived from the calls', () => {
     };
     assert.equal(role.kind, 'ClusterRole');
     assert.ok(role.rules.some((r) => r.resources.includes('pods/exec')));
+  });
+
+  test('lab deploy: get/patch/create on the one namespace (cluster-scoped); apply is patch and create', () => {
+    const calls = callsFor('lab-deploy', 'ns1');
+    const nsCalls = calls.filter((c) => c.resource === 'namespaces');
+    assert.deepEqual(
+      nsCalls.map((c) => c.verb),
+      ['get', 'patch', 'create'],
+    );
+    for (const c of nsCalls) {
+      assert.equal(c.namespace, undefined, 'namespaces are cluster-scoped');
+      assert.deepEqual(c.resourceNames, ['ns1']);
+      assert.ok(c.why.length > 10);
+    }
+    // The namespace is looked at before any object is applied.
+    assert.ok(calls.indexOf(nsCalls[0]!) < calls.findIndex((c) => c.resource === 'configmaps'));
+    const rules = rulesFor(calls);
+    assert.deepEqual(
+      rules.find((r) => r.resources[0] === 'namespaces'),
+      {
+        apiGroups: [''],
+        resources: ['namespaces'],
+        verbs: ['get', 'patch', 'create'],
+        resourceNames: ['ns1'],
+      },
+    );
+    for (const [g, r] of [
+      ['', 'configmaps'],
+      ['', 'services'],
+      ['', 'pods'],
+      ['apps', 'deployments'],
+      ['route.openshift.io', 'routes'],
+    ])
+      assert.deepEqual(
+        rules.find((x) => x.apiGroups[0] === g && x.resources[0] === r)?.verbs,
+        ['patch', 'create'],
+        `${r}: server-side apply of a new object is also authorized as create`,
+      );
+    const text = dryRunText('lab-deploy', calls);
+    assert.match(text, /^ {2}get +namespaces\/ns1\t# /m);
+    assert.match(text, /^ {2}create +namespaces\/ns1\t# /m);
+    assert.match(text, /^ {2}patch +configmaps -n ns1\t# /m);
+  });
+
+  test('lab undeploy: get and delete on the one namespace, after the objects', () => {
+    const calls = callsFor('lab-undeploy', 'ns1');
+    const nsCalls = calls.filter((c) => c.resource === 'namespaces');
+    assert.deepEqual(
+      nsCalls.map((c) => c.verb),
+      ['get', 'delete'],
+    );
+    assert.ok(nsCalls.every((c) => c.namespace === undefined && c.resourceNames?.[0] === 'ns1'));
+    assert.equal(calls.at(-1), nsCalls[1], 'the namespace is deleted last');
+    assert.ok(
+      calls
+        .filter((c) => c.resource !== 'namespaces' && !c.resource.startsWith('apis '))
+        .every((c) => c.verb === 'delete'),
+    );
+    assert.match(nsCalls[1]!.why, /deploy made it/);
   });
 
   test('cleanup needs only pods list/delete', () => {

@@ -118,12 +118,35 @@ export function callsFor(command: Command, namespace: string, agentNamespace = n
       ];
     case 'lab-deploy':
     case 'lab-undeploy': {
-      const verbs = command === 'lab-deploy' ? ['patch'] : ['delete'];
+      const deploy = command === 'lab-deploy';
+      // A server-side apply that makes a new object is authorized as create as well as patch
+      // (k8s.io/apiserver .../handlers/patch.go: createAuthorizerAttributes), so deploy needs both.
+      const verbs = deploy ? ['patch', 'create'] : ['delete'];
+      const whyObject: Record<string, string> = {
+        patch: 'server-side apply (field manager nettrace)',
+        create: 'the same apply, authorized as create when the object is new',
+        delete: 'undeploy',
+      };
       const objs: [string, string][] = [
         ...labObjects.map((r): [string, string] => ['', r]),
         ['apps', 'deployments'],
         ['route.openshift.io', 'routes'],
       ];
+      // Namespaces are cluster-scoped: the rules name the one namespace, nothing wider.
+      const ns = (verb: string, why: string): ApiCall => ({
+        verb,
+        group: '',
+        resource: 'namespaces',
+        resourceNames: [namespace],
+        why,
+      });
+      const nsCalls = deploy
+        ? [
+            ns('get', 'does the namespace exist? (an existing one is left as it is)'),
+            ns('patch', 'create it when missing: server-side apply, labelled managed-by=nettrace'),
+            ns('create', 'the same apply, authorized as create (the namespace is new)'),
+          ]
+        : [ns('get', 'did deploy make the namespace? (label managed-by=nettrace)')];
       return [
         {
           verb: 'get',
@@ -131,15 +154,11 @@ export function callsFor(command: Command, namespace: string, agentNamespace = n
           resource: 'apis (discovery, non-resource /apis)',
           why: 'does the cluster serve routes?',
         },
+        ...nsCalls,
         ...objs.flatMap(([group, resource]) =>
-          verbs.map((verb) => ({
-            verb,
-            group,
-            resource,
-            namespace,
-            why: verb === 'patch' ? 'server-side apply (field manager nettrace)' : 'undeploy',
-          })),
+          verbs.map((verb) => ({ verb, group, resource, namespace, why: whyObject[verb] ?? verb })),
         ),
+        ...(deploy ? [] : [ns('delete', 'only when deploy made it (the label): a user namespace stays')]),
       ];
     }
   }

@@ -144,3 +144,37 @@ export function crictlJson(pods: ClusterPod[], args: string[]): string | undefin
   }
   return undefined;
 }
+
+/** A Status as the API server answers an error. */
+export function statusObject(code: number, message: string): Obj {
+  const reasons: Record<number, string> = {
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'NotFound',
+    409: 'Conflict',
+  };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason: reasons[code] ?? 'InternalError',
+    code,
+  };
+}
+
+/** A Namespace as the API server keeps it: the name label every namespace gets, and a phase. */
+export function namespaceObject(name: string, labels: Record<string, string> = {}): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      uid: stableUuid(`namespace/${name}`),
+      labels: { ...labels, 'kubernetes.io/metadata.name': name },
+    },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
+  };
+}

@@ -1,14 +1,9 @@
 // A test API server (test code, not product): the part of the Kubernetes API nettrace uses, backed
 // by a running local lab. Pods, nodes and Services are the lab's; pods nettrace creates (node
-// agents) are kept in memory and "run" on the lab node named in spec.nodeName. pods/exec speaks
-// the real WebSocket protocol (v5.channel.k8s.io, or v4 when asked): channel 0 stdin, 1 stdout,
-// 2 stderr, 3 the final Status (Success, or Failure with an ExitCode cause), 255 "close stdin" from
-// the client. An exec in a lab pod's container runs there (the lab's nsenter into its net, pid and
-// mount namespaces); an exec in an agent runs in the lab node's namespace with this host's root,
-// through a small shim, since the lab has no /host and no crictl:
-//   - `chroot /host` is dropped and `/host/…` paths (`nsenter --net=/host/run/netns/X`) lose /host;
-//   - `crictl pods|inspectp|inspect -o json` becomes `printf %s JSON`, the JSON being what CRI-O's
-//     crictl prints, made from the lab's state (sandbox id, /run/netns path, container host pids).
+// agents) are kept in memory and "run" on the lab node named in spec.nodeName; pods/exec is in
+// exec.ts. Namespaces: those of the lab's pods exist from the start; others are made by server-side
+// apply and deleted (with what is in them); objects go only into a namespace that exists, as on a
+// cluster, so a client that forgets to make its namespace fails here too.
 // HTTPS with a self-signed certificate made at start (client-node refuses plain http unless TLS
 // verification is off): the kubeconfig carries it as certificate-authority-data.
 // Every request needs the bearer token of the kubeconfig this server writes (as `oc login` makes).
@@ -21,30 +16,23 @@ import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type WebSocket, WebSocketServer } from 'ws';
-import type { SpawnedProcess } from '../../src/hosts/host.ts';
 import { Lab } from '../../src/lab/lab.ts';
 import { stableUuid } from '../../src/lab/spec.ts';
 import { LabClusterView } from '../../src/topology/lab-view.ts';
+import { ExecEndpoint, type ExecOptions } from './exec.ts';
+import { type NamespaceOptions, NamespaceStore } from './namespaces.ts';
 import {
-  crictlJson,
   endpointSliceObject,
   nodeObject,
   type Obj,
   podObject,
   serviceObject,
+  statusObject as status,
 } from './objects.ts';
 
-export interface FakeApiOptions {
-  stateDir: string;
-  /** Answer 403 to every pods/exec (the permission message test). */
-  forbidExec?: boolean;
+export interface FakeApiOptions extends ExecOptions, NamespaceOptions {
   /** Answer 403 to creating pods in the way OpenShift's SCC admission does. */
   forbidPrivileged?: boolean;
-  /** Refuse (500) an exec whose command matches: a failure injected mid-trace. */
-  failExec?: (argv: string[], pod: string) => boolean;
-  /** Offer only this subprotocol (default: v5 then v4, as the client asks). */
-  protocol?: 'v5.channel.k8s.io' | 'v4.channel.k8s.io';
   /** Serve route.openshift.io in /apis. */
   openshift?: boolean;
 }
@@ -66,26 +54,22 @@ export class FakeKubeApi {
   readonly applyManagers: string[] = [];
   /** Pod creations seen, in order. */
   readonly creations: string[] = [];
+  /** Namespaces: the lab pods' from the start, and those made by server-side apply. */
+  readonly namespaces = new NamespaceStore(this);
   private server: Server | undefined;
-  private wss: WebSocketServer | undefined;
-  private readonly running = new Set<SpawnedProcess>();
+  private execs: ExecEndpoint | undefined;
   private readonly reads = new Map<string, number>();
   url = '';
   private cert = '';
 
   constructor(readonly o: FakeApiOptions) {}
 
-  private view(): LabClusterView {
+  view(): LabClusterView {
     return new LabClusterView(Lab.open({ stateDir: this.o.stateDir }));
   }
 
   async start(): Promise<void> {
-    const protocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
-    this.wss = new WebSocketServer({
-      noServer: true,
-      handleProtocols: (offered: Set<string>) =>
-        (this.o.protocol ? [this.o.protocol] : protocols).find((p) => offered.has(p)) ?? false,
-    });
+    this.execs = new ExecEndpoint(this);
     const dir = mkdtempSync(join(tmpdir(), 'nettrace-fakeapi-'));
     let key: string;
     try {
@@ -120,15 +104,14 @@ export class FakeKubeApi {
     this.server = createServer({ key, cert: this.cert }, (req, res) => {
       this.handle(req, res).catch((e) => send(res, 500, status(500, String(e?.stack ?? e))));
     });
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
+    this.server.on('upgrade', (req, socket, head) => this.execs!.upgrade(req, socket as Socket, head));
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
-    for (const p of this.running) await p.stop('SIGKILL').catch(() => {});
-    for (const c of this.wss?.clients ?? []) c.terminate();
-    this.wss?.close();
+    await this.execs?.stop();
+    this.namespaces.stop();
     this.server?.closeAllConnections();
     await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
   }
@@ -161,7 +144,7 @@ current-context: fake-ctx
     );
   }
 
-  private authorized(req: IncomingMessage): boolean {
+  authorized(req: IncomingMessage): boolean {
     return req.headers.authorization === `Bearer ${this.token}`;
   }
 
@@ -206,6 +189,7 @@ current-context: fake-ctx
         ['services', 'Service'],
         ['pods', 'Pod'],
         ['nodes', 'Node'],
+        ['namespaces', 'Namespace'],
       ],
       '/apis/apps/v1': [['deployments', 'Deployment']],
       ...(this.o.openshift ? { '/apis/route.openshift.io/v1': [['routes', 'Route']] } : {}),
@@ -217,13 +201,23 @@ current-context: fake-ctx
         resources: resources[path]!.map(([n, kind]) => ({
           name: n,
           kind,
-          namespaced: n !== 'nodes',
+          namespaced: n !== 'nodes' && n !== 'namespaces',
           verbs: ['get', 'list', 'patch', 'delete'],
         })),
       });
+    if (req.method === 'PATCH' && req.headers['content-type'] !== 'application/apply-patch+yaml')
+      return send(res, 415, status(415, `only server-side apply here, not ${req.headers['content-type']}`));
+    g = m(/^\/api\/v1\/namespaces\/([^/]+)$/);
+    if (g) {
+      const body = req.method === 'PATCH' ? (JSON.parse(await readBody(req)) as Obj) : undefined;
+      const manager = url.searchParams.get('fieldManager') ?? '';
+      const [code, o] = await this.namespaces.request(req.method ?? '?', g[1]!, body, manager);
+      return send(res, code, o);
+    }
+    g = req.method === 'PATCH' || req.method === 'POST' ? m(/^\/apis?\/.*?\/namespaces\/([^/]+)\//) : null;
+    if (g && !(await this.namespaces.get(g[1]!)))
+      return send(res, 404, status(404, `namespaces "${g[1]}" not found`));
     if (req.method === 'PATCH') {
-      if (req.headers['content-type'] !== 'application/apply-patch+yaml')
-        return send(res, 415, status(415, `only server-side apply here, not ${req.headers['content-type']}`));
       const body = JSON.parse(await readBody(req)) as Obj;
       this.applied.set(path, body);
       this.applyManagers.push(url.searchParams.get('fieldManager') ?? '');
@@ -321,120 +315,6 @@ current-context: fake-ctx
   private async slices(): Promise<Obj[]> {
     return (await this.view().services()).map(endpointSliceObject);
   }
-
-  // ---- exec --------------------------------------------------------------------------------------
-  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): undefined {
-    const url = new URL(req.url ?? '/', 'http://x');
-    this.requests.push({ method: 'WS', path: url.pathname });
-    const refuse = (code: number, body: Obj): undefined => {
-      socket.end(
-        `HTTP/1.1 ${code} ${code === 403 ? 'Forbidden' : 'Error'}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(body)}`,
-      );
-    };
-    if (!this.authorized(req)) return refuse(401, status(401, 'Unauthorized'));
-    const g = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
-    if (!g) return refuse(404, status(404, 'not found'));
-    const [, pns, pname] = g as unknown as [string, string, string];
-    if (this.o.forbidExec)
-      return refuse(
-        403,
-        status(
-          403,
-          `pods "${pname}" is forbidden: User "tester" cannot create resource "pods/exec" in API group "" in the namespace "${pns}"`,
-        ),
-      );
-    const argv = url.searchParams.getAll('command');
-    const container = url.searchParams.get('container') ?? '';
-    if (this.o.failExec?.(argv, `${pns}/${pname}`)) return refuse(500, status(500, 'injected failure'));
-    this.wss!.handleUpgrade(req, socket, head, (ws) => {
-      this.exec(ws, pns, pname, container, argv, url.searchParams.get('stdin') === 'true').catch((e) => {
-        sendStatus(ws, {
-          kind: 'Status',
-          status: 'Failure',
-          message: String(e?.message ?? e),
-          reason: 'InternalError',
-        });
-        ws.close();
-      });
-    });
-    return undefined;
-  }
-
-  private async exec(
-    ws: WebSocket,
-    pns: string,
-    pname: string,
-    container: string,
-    argv: string[],
-    stdin: boolean,
-  ): Promise<void> {
-    const agent = this.created.get(`${pns}/${pname}`);
-    const lab = Lab.open({ stateDir: this.o.stateDir });
-    let host: { spawn: (a: string[], o: { stdin: 'pipe' | 'ignore' }) => SpawnedProcess };
-    if (agent) {
-      host = lab.nodeHost(String((agent.spec as Obj).nodeName));
-      argv = await this.shim(argv);
-    } else host = lab.containerHost(pns, pname, container);
-    const p = host.spawn(argv, { stdin: stdin ? 'pipe' : 'ignore' });
-    this.running.add(p);
-    const frame = (ch: number) => (b: Buffer) => {
-      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), b]));
-    };
-    p.stdout.on('data', frame(1));
-    p.stderr.on('data', frame(2));
-    const ends = [p.stdout, p.stderr].map((s) => new Promise((r) => s.on('end', r)));
-    p.stdin?.on('error', () => {});
-    ws.on('message', (data: Buffer) => {
-      const ch = data[0];
-      if (ch === 0) p.stdin?.write(data.subarray(1));
-      else if (ch === 255 && data[1] === 0) p.stdin?.end();
-    });
-    // Like kubelet, a closed connection does not stop the command at once.
-    ws.on('close', () => {
-      setTimeout(() => void p.stop('SIGKILL').catch(() => {}), 5000).unref();
-    });
-    const code = await p.exited;
-    await Promise.all(ends);
-    this.running.delete(p);
-    const n = code ?? 137;
-    sendStatus(
-      ws,
-      n === 0
-        ? { metadata: {}, status: 'Success' }
-        : {
-            metadata: {},
-            status: 'Failure',
-            message: `command terminated with non-zero exit code: error executing command [${argv.join(' ')}], exit code ${n}`,
-            reason: 'NonZeroExitCode',
-            details: { causes: [{ reason: 'ExitCode', message: String(n) }] },
-          },
-    );
-    ws.close();
-  }
-
-  /** The agent shim (see the header): no /host, and crictl answered from the lab's state. */
-  private async shim(argv: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]!;
-      if (a === 'chroot' && argv[i + 1] === '/host') {
-        i++;
-        continue;
-      }
-      if (a === 'crictl') {
-        const json = await this.crictl(argv.slice(i + 1));
-        return json === undefined
-          ? [...out, 'sh', '-c', 'echo "crictl: not found" >&2; exit 1']
-          : [...out, 'printf', '%s', json];
-      }
-      out.push(a.replace(/^(--net=)?\/host\//, '$1/'));
-    }
-    return out;
-  }
-
-  private async crictl(args: string[]): Promise<string | undefined> {
-    return crictlJson(await this.view().pods(), args);
-  }
 }
 
 const ns = (o: Obj) => String((o.metadata as Obj).namespace);
@@ -452,19 +332,9 @@ function list(kind: string, items: Obj[]): Obj {
   return { kind, apiVersion: 'v1', metadata: { resourceVersion: '1' }, items };
 }
 
-function status(code: number, message: string): Obj {
-  const reason =
-    code === 403 ? 'Forbidden' : code === 404 ? 'NotFound' : code === 401 ? 'Unauthorized' : 'InternalError';
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-}
-
 function send(res: ServerResponse, code: number, body: Obj): void {
   res.writeHead(code, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
-}
-
-function sendStatus(ws: WebSocket, s: Obj): void {
-  if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(s))]));
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

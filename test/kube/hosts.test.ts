@@ -147,50 +147,7 @@ describe('kube exec', () => {
   });
 });
 
-describe('lab deploy/undeploy and cleanup through the API', () => {
-  test('deploy: server-side apply of every lab object; Routes only where route.openshift.io is served', async () => {
-    const { api: ocp, kubeconfig: ocpConfig } = await f.extra({ openshift: true });
-    const { deployLab, undeployLab } = await import('../../src/kube/deploy.ts');
-    const { KubeApi, loadKubeConfig } = await import('../../src/kube/client.ts');
-    const plainConfig = (await f.extra({})).kubeconfig;
-    const onPlain = await deployLab(new KubeApi(loadKubeConfig({ kubeconfig: plainConfig })), {
-      image: 'example/nettools:1',
-    });
-    assert.equal(onPlain.routes, false);
-    assert.ok(!onPlain.applied.some((a) => a.startsWith('route/')));
-    const onOcp = await deployLab(new KubeApi(loadKubeConfig({ kubeconfig: ocpConfig })), {});
-    assert.equal(onOcp.routes, true);
-    assert.deepEqual(
-      [...ocp.applied.keys()].sort(),
-      [
-        '/api/v1/namespaces/network-trace/configmaps/nginx-config',
-        '/api/v1/namespaces/network-trace/configmaps/static-content',
-        '/api/v1/namespaces/network-trace/pods/nettools-dual-pod',
-        '/api/v1/namespaces/network-trace/services/static-server',
-        '/apis/apps/v1/namespaces/network-trace/deployments/static-server',
-        ...onOcp.applied
-          .filter((a) => a.startsWith('route/'))
-          .map((a) => `/apis/route.openshift.io/v1/namespaces/network-trace/routes/${a.slice(6)}`),
-      ].sort(),
-    );
-    assert.ok(onOcp.applied.filter((a) => a.startsWith('route/')).length >= 1);
-    assert.ok(ocp.applyManagers.every((m) => m === 'nettrace'));
-    const undo = await undeployLab(new KubeApi(loadKubeConfig({ kubeconfig: ocpConfig })), {});
-    assert.equal(undo.deleted.length, onOcp.applied.length);
-    assert.equal(ocp.applied.size, 0);
-  });
-
-  test('the manifests keep their image option: --image reaches the dual pod', async () => {
-    const { api, kubeconfig } = await f.extra({});
-    const { deployLab } = await import('../../src/kube/deploy.ts');
-    const { KubeApi, loadKubeConfig } = await import('../../src/kube/client.ts');
-    await deployLab(new KubeApi(loadKubeConfig({ kubeconfig })), { image: 'example/nettools:1' });
-    const pod = api.applied.get('/api/v1/namespaces/network-trace/pods/nettools-dual-pod') as {
-      spec: { containers: { image: string }[] };
-    };
-    assert.ok(pod.spec.containers.every((c) => c.image === 'example/nettools:1'));
-  });
-
+describe('cleanup through the API', () => {
   test('cleanup deletes agents a run left behind (label selector, every namespace)', async () => {
     const { api, kubeconfig } = await f.extra({});
     const v = new KubeClusterView({ kubeconfig, namespace: NS, agentPollMs: 20 });
@@ -208,7 +165,7 @@ describe('lab deploy/undeploy and cleanup through the API', () => {
     );
   });
 
-  test('nettrace cleanup (CLI) and nettrace lab deploy/undeploy (CLI)', async () => {
+  test('nettrace cleanup (CLI)', async () => {
     const { execFile } = await import('node:child_process');
     const { promisify } = await import('node:util');
     const { fileURLToPath } = await import('node:url');
@@ -218,27 +175,12 @@ describe('lab deploy/undeploy and cleanup through the API', () => {
         cwd: root,
         encoding: 'utf8',
       });
-    const { api, kubeconfig } = await f.extra({ openshift: true });
+    const { api, kubeconfig } = await f.extra({});
     const v = new KubeClusterView({ kubeconfig, namespace: NS, agentPollMs: 20 });
     await v.agents.forNode('worker-1');
     const r = await cli('cleanup', '--kubeconfig', kubeconfig);
     assert.match(r.stdout, /^deleted pod network-trace\/nettrace-agent-worker-1-[0-9a-f]{6}\n$/);
     assert.equal(api.created.size, 0);
     assert.equal((await cli('cleanup', '--kubeconfig', kubeconfig)).stdout, 'no nettrace agent pods left\n');
-    const d = await cli('lab', 'deploy', '--kubeconfig', kubeconfig, '--image', 'example/nt:2');
-    assert.match(d.stdout, /^route\/.* serverside-applied$/m);
-    assert.match(d.stdout, /^pod\/nettools-dual-pod serverside-applied$/m);
-    assert.ok(api.applied.size >= 6);
-    const u = await cli('lab', 'undeploy', '--kubeconfig', kubeconfig);
-    assert.match(u.stdout, /^deployment\/static-server deleted$/m);
-    assert.equal(api.applied.size, 0);
-  });
-
-  test('--dry-run of lab deploy lists the applies and the ClusterRole', async () => {
-    const { dryRunText, callsFor } = await import('../../src/kube/rbac.ts');
-    const text = dryRunText('lab-deploy', callsFor('lab-deploy', NS));
-    assert.match(text, /patch +deployments\.apps -n network-trace/);
-    assert.match(text, /patch +routes\.route\.openshift\.io -n network-trace/);
-    assert.match(text, /kind: ClusterRole/);
   });
 });
