@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readCaptureFile } from '../pcap/reader.ts';
-import { dnsFields, formatText } from './dns.ts';
+import { dnsFields } from './dns.ts';
+import { formatText } from './dns-name.ts';
 import { be16, dnsHeader, dnsName, dnsRR, tcp4Frame, udp4Frame } from './test-support/l4-build.ts';
 import { decodeFrame, f, issueCodes, layer, protos } from './test-support/l4-decode.ts';
 import {

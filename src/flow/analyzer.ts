@@ -4,21 +4,18 @@
 // nanoseconds since the capture's first packet (the caller keeps the epoch base).
 import type { Packet } from '../decode/packet.ts';
 import { DnsTracker, type DnsTransaction } from './dns.ts';
-import { type Flow, FlowTable, type FlowTunnel, type NonIpCount } from './flow-table.ts';
-import {
-  HttpConnection,
-  type HttpIssue,
-  HttpLog,
-  type HttpTransaction,
-  mayStartHttp,
-  startsLikeHttp,
-} from './http.ts';
+import type { Flow, FlowTunnel } from './flow.ts';
+import { FlowTable, type NonIpCount } from './flow-table.ts';
+import { HttpConnection } from './http.ts';
+import { type HttpIssue, HttpLog, type HttpTransaction } from './http-log.ts';
+import { mayStartHttp, startsLikeHttp } from './http-start.ts';
 import { jsonNumber } from './json-number.ts';
 import { TCP_STATES, TCP_SYN, type TcpStateName, type TcpSummary } from './tcp-state.ts';
 
 export type { DnsTransaction } from './dns.ts';
-export type { FlowTunnel, NonIpCount } from './flow-table.ts';
-export type { HttpIssue, HttpTransaction } from './http.ts';
+export type { FlowTunnel } from './flow.ts';
+export type { NonIpCount } from './flow-table.ts';
+export type { HttpIssue, HttpTransaction } from './http-log.ts';
 export type { TcpStateName, TcpSummary, TcpTransition } from './tcp-state.ts';
 
 /** One flow, JSON-ready. Side A is the initiator. */

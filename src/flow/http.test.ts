@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConversationAnalyzer } from './analyzer.ts';
-import { HttpConnection, HttpLog, MAX_HEAD, startsLikeHttp } from './http.ts';
+import { HttpConnection, MAX_HEAD } from './http.ts';
+import { HttpLog } from './http-log.ts';
+import { startsLikeHttp } from './http-start.ts';
 import { ACK, PSH, SYN, type TcpSpec, tcpPacket } from './test-packets.ts';
 
 const CLIENT = { src: '10.128.2.43', sport: 41000 };

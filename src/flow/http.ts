@@ -6,42 +6,9 @@
 // message boundary, and the parser waits for a segment that starts like HTTP again. Requests and
 // responses are paired first-in first-out, which is what HTTP/1.1 pipelining guarantees.
 import { latin1 } from '../decode/bytes.ts';
+import type { HttpLog, HttpTransaction } from './http-log.ts';
+import { startsLikeHttp } from './http-start.ts';
 import { seqLT } from './tcp-state.ts';
-
-export interface HttpTransaction {
-  /** The flow (TCP connection) id. */
-  flow: number;
-  method?: string;
-  uri?: string;
-  host?: string;
-  /** When the request head's first segment was seen. */
-  requestNs?: number;
-  status?: number;
-  reason?: string;
-  /** When the response head's first segment was seen. */
-  responseNs?: number;
-  /** responseNs − requestNs (time to the response's first byte). */
-  latencyNs?: number;
-}
-
-export interface HttpIssue {
-  flow: number;
-  tNs: number;
-  message: string;
-}
-
-/** Where transactions and issues of every connection are collected, in the order they happen. */
-export class HttpLog {
-  readonly transactions: HttpTransaction[] = [];
-  readonly issues: HttpIssue[] = [];
-  droppedIssues = 0;
-  constructor(readonly maxIssues = 1000) {}
-
-  issue(flow: number, tNs: number, message: string) {
-    if (this.issues.length >= this.maxIssues) this.droppedIssues++;
-    else this.issues.push({ flow, tNs, message });
-  }
-}
 
 export const MAX_HEAD = 64 * 1024;
 /** Out-of-order segments held per direction before the gap is given up on. */
@@ -59,39 +26,6 @@ const CHUNK_SIZE = 4;
 const CHUNK_DATA = 5;
 const TRAILER = 6;
 const TO_CLOSE = 7;
-
-const enc = new TextEncoder();
-const TOKENS = [
-  'GET ',
-  'POST ',
-  'PUT ',
-  'HEAD ',
-  'DELETE ',
-  'OPTIONS ',
-  'PATCH ',
-  'CONNECT ',
-  'TRACE ',
-  'HTTP/1.',
-].map((t) => enc.encode(t));
-const FIRST = new Uint8Array(256);
-for (const t of TOKENS) FIRST[t[0]!] = 1;
-
-/** Cheap pre-check for a payload's first byte: could it start an HTTP/1.x message? */
-export function mayStartHttp(firstByte: number): boolean {
-  return FIRST[firstByte] === 1;
-}
-
-/** 0: not HTTP; 1: a request or response start; 2: too short to tell but a prefix of one. */
-export function startsLikeHttp(b: Uint8Array, pos: number, end: number): 0 | 1 | 2 {
-  if (pos >= end || FIRST[b[pos]!] !== 1) return 0;
-  for (const t of TOKENS) {
-    let i = 0;
-    while (i < t.length && pos + i < end && b[pos + i] === t[i]) i++;
-    if (i === t.length) return 1;
-    if (pos + i === end) return 2;
-  }
-  return 0;
-}
 
 interface Held {
   seq: number;

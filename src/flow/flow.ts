@@ -1,0 +1,105 @@
+// A flow as the analysis sees it: its key (side A the initiator), the tunnel it was first seen in,
+// and its counters, read from the table's per-flow record (flow-table.ts owns that layout).
+import type { Layer } from '../decode/layers.ts';
+import type { HttpConnection } from './http.ts';
+import type { TcpTracker } from './tcp-state.ts';
+
+export interface FlowTunnel {
+  type: 'geneve' | 'vxlan';
+  vni: number;
+  outerSrc: string;
+  outerDst: string;
+}
+
+/** Where a flow's counters live: the table's per-flow records, whose layout only it knows. */
+export interface FlowStore {
+  firstNs(id: number): number;
+  lastNs(id: number): number;
+  /** dir 0: A to B, 1: B to A. */
+  packets(id: number, dir: 0 | 1): number;
+  bytes(id: number, dir: 0 | 1): number;
+}
+
+export const IP_PROTO_NAMES: Readonly<Record<number, string>> = {
+  1: 'icmp',
+  6: 'tcp',
+  17: 'udp',
+  58: 'icmpv6',
+  132: 'sctp',
+};
+
+export class Flow {
+  /** TCP flows only. */
+  tcp: TcpTracker | undefined = undefined;
+  /** Set by the HTTP analysis once the flow's payload looked like HTTP/1.x. */
+  http: HttpConnection | undefined = undefined;
+
+  constructor(
+    /** Where the counters live (the table's per-flow records). */
+    private readonly store: FlowStore,
+    /** 1-based, in order of first sight. */
+    readonly id: number,
+    readonly ipVersion: 4 | 6,
+    /** IP protocol number of the innermost header (after IPv6 extensions). */
+    readonly proto: number,
+    /** Side A is the initiator. Keys: the IPv4 address as uint32, or an interned IPv6 address id. */
+    readonly aKey: number,
+    readonly aPort: number,
+    readonly bKey: number,
+    readonly bPort: number,
+    readonly aAddr: string,
+    readonly bAddr: string,
+    readonly tunnel: FlowTunnel | undefined,
+  ) {}
+
+  get firstNs(): number {
+    return this.store.firstNs(this.id);
+  }
+
+  get packetsAB(): number {
+    return this.store.packets(this.id, 0);
+  }
+  get packetsBA(): number {
+    return this.store.packets(this.id, 1);
+  }
+  get bytesAB(): number {
+    return this.store.bytes(this.id, 0);
+  }
+  get bytesBA(): number {
+    return this.store.bytes(this.id, 1);
+  }
+  get lastNs(): number {
+    return this.store.lastNs(this.id);
+  }
+
+  get protoName(): string {
+    return IP_PROTO_NAMES[this.proto] ?? `ip-${this.proto}`;
+  }
+}
+
+/** The innermost Geneve/VXLAN tunnel carrying the IP header at `ip`, with the outer IP around it. */
+export function tunnelAround(layers: Layer[], ip: number, v4: (a: number) => string): FlowTunnel | undefined {
+  let tun = -1;
+  for (let i = ip - 1; i >= 0; i--) {
+    const pr = layers[i]!.proto;
+    if (pr === 'geneve' || pr === 'vxlan') {
+      tun = i;
+      break;
+    }
+    if (pr === 'ip' || pr === 'ipv6') return undefined; // IP in IP, or not tunnelled
+  }
+  for (let i = tun - 1; i >= 0; i--) {
+    const o = layers[i]!;
+    if (o.proto === 'ip' || o.proto === 'ipv6') {
+      const t = layers[tun]!;
+      if (t.proto !== 'geneve' && t.proto !== 'vxlan') return undefined;
+      return {
+        type: t.proto,
+        vni: t.vni,
+        outerSrc: o.proto === 'ip' ? v4(o.src) : o.src,
+        outerDst: o.proto === 'ip' ? v4(o.dst) : o.dst,
+      };
+    }
+  }
+  return undefined;
+}
