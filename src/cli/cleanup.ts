@@ -21,5 +21,5 @@ export function cleanupCommand(): Command {
         deleted.length ? deleted.map((d) => `deleted pod ${d}\n`).join('') : 'no nettrace agent pods left\n',
       );
     });
-  return addKubeOptions(cmd, { image: false });
+  return addKubeOptions(cmd, { agent: false });
 }

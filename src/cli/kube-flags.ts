@@ -1,5 +1,6 @@
 // The cluster flags every cluster-capable command shares (kubectl/oc words): --kubeconfig,
-// --context, --image (node agent) and --dry-run (print the API calls and the RBAC, do nothing).
+// --context, the node agent's --image and --agent-namespace, and --dry-run (print the API calls and
+// the RBAC, do nothing).
 import type { Command } from 'commander';
 import type { KubeApi } from '../kube/client.ts';
 import { callsFor, dryRunText, type Command as KubeCommand } from '../kube/rbac.ts';
@@ -8,14 +9,22 @@ export interface KubeFlags {
   kubeconfig?: string;
   context?: string;
   image?: string;
+  agentNamespace?: string;
   dryRun?: boolean;
 }
 
-export function addKubeOptions(cmd: Command, opts: { image?: boolean } = { image: true }): Command {
+/** `agent: false` for commands that make no node agent (cleanup, lab deploy). */
+export function addKubeOptions(cmd: Command, opts: { agent?: boolean } = { agent: true }): Command {
   cmd
     .option('--kubeconfig <file>', 'use a cluster through this kubeconfig (like kubectl/oc)')
     .option('--context <name>', 'kubeconfig context (default: the current one)');
-  if (opts.image !== false) cmd.option('--image <image>', 'node agent image (default: the nettools image)');
+  if (opts.agent !== false)
+    cmd
+      .option('--image <image>', 'node agent image (default: the nettools image)')
+      .option(
+        '--agent-namespace <ns>',
+        'create the node agents here instead of -n (one whose Pod Security admits privileged pods)',
+      );
   return cmd.option(
     '--dry-run',
     'make no change and no API call: print the calls and the ClusterRole they need',
@@ -25,7 +34,7 @@ export function addKubeOptions(cmd: Command, opts: { image?: boolean } = { image
 /** With --dry-run, prints the plan and returns true: the command then stops. */
 export function dryRun(flags: KubeFlags, command: KubeCommand, namespace: string): boolean {
   if (!flags.dryRun) return false;
-  process.stdout.write(dryRunText(command, callsFor(command, namespace)));
+  process.stdout.write(dryRunText(command, callsFor(command, namespace, flags.agentNamespace ?? namespace)));
   return true;
 }
 
@@ -35,6 +44,7 @@ export function kubeSourceOptions(flags: KubeFlags, namespace: string) {
     ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
     ...(flags.context !== undefined ? { context: flags.context } : {}),
     ...(flags.image !== undefined ? { image: flags.image } : {}),
+    ...(flags.agentNamespace !== undefined ? { agentNamespace: flags.agentNamespace } : {}),
     namespace,
   };
 }

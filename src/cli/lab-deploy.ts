@@ -44,7 +44,7 @@ Examples:
       );
     });
   // --image is the lab pods' image here, not the node agent's: declared above.
-  return addKubeOptions(cmd, { image: false });
+  return addKubeOptions(cmd, { agent: false });
 }
 
 const NAMESPACE_LINE = {
@@ -81,5 +81,5 @@ Examples:
         `${r.deleted.map((d) => `${d} deleted\n`).join('')}${r.absent.map((d) => `${d} not found\n`).join('')}namespace/${flags.namespace} ${NAMESPACE_LINE[r.namespace]}\n`,
       );
     });
-  return addKubeOptions(cmd, { image: false });
+  return addKubeOptions(cmd, { agent: false });
 }

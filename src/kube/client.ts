@@ -139,6 +139,15 @@ export function apiError(
       { cause: e },
     );
   if (status === 403) {
+    // Pod Security admission (namespace label pod-security.kubernetes.io/enforce): its refusal
+    // also says "privileged", but the remedy is another namespace, not an SCC.
+    const psa = /violates PodSecurity "([^"]+)"/.exec(bodyMessage(e));
+    if (psa)
+      return new NettraceError(
+        'kube.pod-security',
+        `${server} refused ${what}: namespace ${namespace ?? '?'} enforces Pod Security "${psa[1]}" and the node agent is privileged (hostNetwork, hostPID, the host's root): create the agents in a namespace that admits it with --agent-namespace NS (labelled pod-security.kubernetes.io/enforce=privileged, as oc debug node does): ${bodyMessage(e)}`,
+        { cause: e },
+      );
     const scc = /securitycontextconstraint|unable to validate against any security context|privileged/i.test(
       bodyMessage(e),
     );

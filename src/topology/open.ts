@@ -20,6 +20,8 @@ export interface SourceOptions {
   namespace?: string;
   /** The node agent image on a cluster (--image). */
   image?: string;
+  /** Where the node agents are created (--agent-namespace; default: namespace). */
+  agentNamespace?: string;
   log?: CommandLog;
   /** For messages: the command asking (`nettrace inspect`). */
   command?: string;
@@ -45,6 +47,7 @@ export async function openTopologySource(o: SourceOptions): Promise<TopologySour
       ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}),
       ...(o.context !== undefined ? { context: o.context } : {}),
       ...(o.image !== undefined ? { image: o.image } : {}),
+      ...(o.agentNamespace !== undefined ? { agentNamespace: o.agentNamespace } : {}),
       ...(o.log ? { log: o.log } : {}),
     });
     return new LiveSource(view, o.record);

@@ -33,6 +33,11 @@ import {
 export interface FakeApiOptions extends ExecOptions, NamespaceOptions {
   /** Answer 403 to creating pods in the way OpenShift's SCC admission does. */
   forbidPrivileged?: boolean;
+  /**
+   * Pod Security admission: namespace → enforced level (`restricted`, `baseline`); a privileged pod
+   * there is refused with the admission's own words.
+   */
+  podSecurity?: Record<string, string>;
   /** Serve route.openshift.io in /apis. */
   openshift?: boolean;
 }
@@ -251,6 +256,16 @@ current-context: fake-ctx
           status(
             403,
             `pods "${meta.name}" is forbidden: unable to validate against any security context constraint: [provider "anyuid": Forbidden: not usable by user or serviceaccount, spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]`,
+          ),
+        );
+      const level = this.o.podSecurity?.[g[1]!];
+      if (level && privileged)
+        return send(
+          res,
+          403,
+          status(
+            403,
+            `pods "${meta.name}" is forbidden: violates PodSecurity "${level}:latest": privileged (container "agent" must not set securityContext.privileged=true), host namespaces (hostNetwork=true, hostPID=true, hostIPC=true), hostPath volumes (volume "host")`,
           ),
         );
       const key = `${g[1]}/${meta.name}`;

@@ -15,7 +15,7 @@ const NS = 'network-trace';
 const DUAL = 'nettools-dual-pod';
 const f = labWithApi('h');
 const views: KubeClusterView[] = [];
-const open = (kubeconfig = f.kubeconfig, extra: { context?: string } = {}) => {
+const open = (kubeconfig = f.kubeconfig, extra: { context?: string; agentNamespace?: string } = {}) => {
   const v = new KubeClusterView({ kubeconfig, namespace: NS, agentPollMs: 20, ...extra });
   views.push(v);
   return v;
@@ -135,6 +135,37 @@ describe('kube exec', () => {
     });
     assert.deepEqual(v.agents.live, [], 'nothing was created, nothing to delete');
     assert.deepEqual(await v.close(), []);
+  });
+
+  test('Pod Security refuses the privileged agent: the message names --agent-namespace, which works', async () => {
+    const { api, kubeconfig } = await f.extra({ podSecurity: { [NS]: 'restricted' } });
+    const v = open(kubeconfig);
+    await assert.rejects(v.nodeHost('worker-0').run(['true']), (e: unknown) => {
+      assert.ok(isNettraceError(e), 'a NettraceError');
+      assert.equal(e.code, 'kube.pod-security', e.message);
+      assert.match(e.message, /namespace network-trace enforces Pod Security "restricted:latest"/);
+      assert.match(e.message, /--agent-namespace NS/);
+      assert.doesNotMatch(e.message, /SCC/, 'not the SCC advice: another namespace is the remedy');
+      return true;
+    });
+    assert.deepEqual(v.agents.live, [], 'nothing was created');
+    // The remedy: agents in a namespace that admits privileged pods; the pods read stay in -n.
+    const [code] = await api.namespaces.request('PATCH', 'nettrace-agents', { metadata: {} }, 'test');
+    assert.equal(code, 201, 'agent namespace made');
+    const w = open(kubeconfig, { agentNamespace: 'nettrace-agents' });
+    const r = await w.nodeHost('worker-0').run(['true']);
+    assert.equal(r.code, 0, `ran in the agent: ${r.stderr}`);
+    assert.deepEqual(
+      api.creations.map((c) => c.split('/')[0]),
+      ['nettrace-agents'],
+      'the agent was created in --agent-namespace',
+    );
+    assert.ok(
+      (await w.pods()).some((p) => p.namespace === NS),
+      'pods still read from -n',
+    );
+    assert.deepEqual(await w.close(), []);
+    assert.equal(api.created.size, 0, 'agent deleted');
   });
 
   test('a wrong token is 401: the message says to log in again; --context picks the user', async () => {

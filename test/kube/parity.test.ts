@@ -380,5 +380,22 @@ describe('the CLI with --kubeconfig/--context', () => {
     assert.match(r.stdout, /kind: ClusterRole/);
     assert.match(r.stdout, /- pods\/exec\n\s+verbs:\n\s+- create/);
     assert.equal(f.api.requests.length, n, 'no API call');
+    const other = await cli(
+      'inspect',
+      DUAL,
+      '--kubeconfig',
+      f.kubeconfig,
+      '--agent-namespace',
+      'agents',
+      '--dry-run',
+    );
+    assert.equal(other.status, 0, other.stderr);
+    assert.match(
+      other.stdout,
+      /create +pods -n agents\t# one privileged node agent/,
+      'agents in --agent-namespace',
+    );
+    assert.match(other.stdout, /list +pods -n network-trace/, 'pods still read from -n');
+    assert.equal(f.api.requests.length, n, 'no API call');
   });
 });
