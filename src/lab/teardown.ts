@@ -134,7 +134,15 @@ export async function teardown(
   if (live.length) progress(`stopping ${live.length} processes`);
   if (!(await waitGone(live, 1500))) {
     for (const p of live) if (isAlive(p)) signal(p.pid, 'SIGKILL');
-    if (!(await waitGone(live, 1000))) report.warnings.push('some lab processes did not exit after SIGKILL');
+    // A few hundred pods' inits take a while to die (their namespaces go with them): 10 ms each.
+    const wait = Math.max(1000, 10 * live.length);
+    if (!(await waitGone(live, wait))) {
+      const left = live.filter((p) => isAlive(p));
+      const named = left.slice(0, 5).map((p) => `${p.name} (pid ${p.pid})`);
+      report.warnings.push(
+        `${left.length} lab process${left.length === 1 ? '' : 'es'} still there ${wait / 1000} s after SIGKILL: ${named.join(', ')}${left.length > 5 ? ', ...' : ''}`,
+      );
+    }
   }
   report.stopped = live.map(({ name, pid, netns }) => ({ name, pid, netns }));
 
