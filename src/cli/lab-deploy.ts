@@ -1,7 +1,7 @@
 // `nettrace lab deploy | undeploy`: the cluster lab (http-svc + dual-container manifests) on a
-// cluster, by server-side apply; Routes only where route.openshift.io is served. Deploy makes the
-// namespace when it is missing (labelled, so undeploy removes it again); undeploy leaves a
-// namespace it did not make.
+// cluster, by server-side apply; Routes only where route.openshift.io is served. Deploy creates the
+// namespace when it is missing (labelled, so undeploy removes it again) and never adopts an
+// existing one; undeploy deletes only a namespace deploy made, still the same, holding nothing else.
 import { Command } from 'commander';
 import { LAB_NAMESPACE } from '../lab/spec.ts';
 import { addKubeOptions, dryRun, type KubeFlags, openKubeApi } from './kube-flags.ts';
@@ -35,13 +35,13 @@ Examples:
     .action(async (flags: DeployFlags) => {
       if (dryRun(flags, 'lab-deploy', flags.namespace)) return;
       const { deployLab } = await import('../kube/deploy.ts');
-      const r = await deployLab(await openKubeApi(flags), {
-        namespace: flags.namespace,
-        ...(flags.image !== undefined ? { image: flags.image } : {}),
-      });
-      process.stdout.write(
-        `${r.namespaceCreated ? `namespace/${r.namespace} created\n` : ''}${r.applied.map((a) => `${a} serverside-applied\n`).join('')}${r.routes ? '' : 'no route.openshift.io on this cluster: Routes skipped\n'}`,
+      // Each line as it is done: a failure mid-way still shows what is on the cluster.
+      const r = await deployLab(
+        await openKubeApi(flags),
+        { namespace: flags.namespace, ...(flags.image !== undefined ? { image: flags.image } : {}) },
+        (line) => process.stdout.write(`${line}\n`),
       );
+      if (!r.routes) process.stdout.write('no route.openshift.io on this cluster: Routes skipped\n');
     });
   // --image is the lab pods' image here, not the node agent's: declared above.
   return addKubeOptions(cmd, { agent: false });
@@ -49,7 +49,6 @@ Examples:
 
 const NAMESPACE_LINE = {
   deleted: 'deleted',
-  kept: 'kept (not made by nettrace)',
   absent: 'not found',
   terminating: 'already being deleted',
 } as const;
@@ -61,12 +60,18 @@ export function undeployCommand(): Command {
     )
     .option(
       '-n, --namespace <ns>',
-      'namespace; deleted only when labelled app.kubernetes.io/managed-by=nettrace (made by deploy)',
+      'namespace; deleted only when labelled app.kubernetes.io/managed-by=nettrace (made by deploy), still the same and holding nothing else (below)',
       LAB_NAMESPACE,
     )
     .addHelpText(
       'after',
       `
+The namespace is deleted only when deploy made it (the label), it is still the one undeploy read
+(same uid: not deleted and made again meanwhile), and it holds no pods but the lab's and nettrace's
+node agents: deleting a namespace deletes everything in it. Otherwise it is kept and the last line
+says why: namespace/NS kept (not made by nettrace | it holds other pods: a, b | you may not read it
+| you may not list its pods | it changed after undeploy read it: not deleted).
+
 Examples:
   nettrace lab undeploy                              # network-trace: objects, then the namespace if deploy made it
   nettrace lab undeploy -n my-lab --kubeconfig ~/.kube/ocp
@@ -77,8 +82,9 @@ Examples:
       if (dryRun(flags, 'lab-undeploy', flags.namespace)) return;
       const { undeployLab } = await import('../kube/deploy.ts');
       const r = await undeployLab(await openKubeApi(flags), { namespace: flags.namespace });
+      const ns = r.namespace === 'kept' ? `kept (${r.keptBecause})` : NAMESPACE_LINE[r.namespace];
       process.stdout.write(
-        `${r.deleted.map((d) => `${d} deleted\n`).join('')}${r.absent.map((d) => `${d} not found\n`).join('')}namespace/${flags.namespace} ${NAMESPACE_LINE[r.namespace]}\n`,
+        `${r.deleted.map((d) => `${d} deleted\n`).join('')}${r.absent.map((d) => `${d} not found\n`).join('')}namespace/${flags.namespace} ${ns}\n`,
       );
     });
   return addKubeOptions(cmd, { agent: false });

@@ -8,7 +8,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Cleanup } from '../cleanup.ts';
 import { NettraceError } from '../errors.ts';
 import { DEFAULT_NETTOOLS_IMAGE } from '../lab/manifests.ts';
-import { type KubeApi, statusOf } from './client.ts';
+import { type KubeApi, PodSecurityError, statusOf } from './client.ts';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const AGENT_LABELS = { [MANAGED_BY]: 'nettrace', 'app.kubernetes.io/component': 'node-agent' };
@@ -26,6 +26,11 @@ export interface AgentOptions {
   startTimeoutMs?: number;
   /** Between reads while waiting. */
   pollMs?: number;
+  /**
+   * How long delete waits for a create still in flight to be answered (default 30 s): past that
+   * it deletes anyway and reports that the agent may still appear (a hung API must not hang cleanup).
+   */
+  settleTimeoutMs?: number;
 }
 
 export function agentPod(node: string, namespace: string, image: string, suffix: string): V1Pod {
@@ -66,6 +71,8 @@ export function agentPod(node: string, namespace: string, image: string, suffix:
 export class AgentPool {
   private readonly agents = new Map<string, Promise<string>>();
   private readonly created = new Set<string>();
+  /** Creates whose POST has not been answered yet, by pod name: delete waits for them. */
+  private readonly pending = new Map<string, Promise<unknown>>();
   private readonly suffix = randomBytes(3).toString('hex');
 
   constructor(
@@ -97,17 +104,27 @@ export class AgentPool {
     const ns = this.o.namespace;
     const body = agentPod(node, ns, this.o.image ?? DEFAULT_NETTOOLS_IMAGE, this.suffix);
     const name = body.metadata!.name!;
-    // Registered before the POST: a Ctrl-C while it is in flight still deletes it (404 is fine).
+    // Registered before the POST, and the POST remembered until it is answered: a Ctrl-C while it
+    // is in flight waits for the answer and then deletes the pod, so a create that lands after the
+    // cleanup started does not leave a privileged pod running for an hour.
     this.created.add(name);
     this.o.cleanup?.add(`delete node agent ${ns}/${name}`, () => this.delete(name));
+    const post = this.api.call('create', 'pods', ns, () =>
+      this.api.core.createNamespacedPod({ namespace: ns, body }),
+    );
+    this.pending.set(name, post);
     try {
-      await this.api.call('create', 'pods', ns, () =>
-        this.api.core.createNamespacedPod({ namespace: ns, body }),
-      );
+      await post;
     } catch (e) {
       // The server answered (403, 422, ...): nothing was created, nothing to delete.
       if (statusOf((e as Error).cause) !== undefined) this.created.delete(name);
+      if (e instanceof PodSecurityError)
+        throw e.withAdvice(
+          `the node agent is privileged (hostNetwork, hostPID, the host's root): create the agents in a namespace that admits it with --agent-namespace NS (labelled pod-security.kubernetes.io/enforce=privileged, as oc debug node does)`,
+        );
       throw e;
+    } finally {
+      this.pending.delete(name);
     }
     const deadline = Date.now() + (this.o.startTimeoutMs ?? 120_000);
     for (;;) {
@@ -135,7 +152,11 @@ export class AgentPool {
     }
   }
 
+  /** Deletes the agent NAME; a create of it still in flight is waited for first. */
   async delete(name: string): Promise<void> {
+    const inFlight = this.pending.get(name);
+    let unsettled = false;
+    if (inFlight) unsettled = !(await this.settled(inFlight));
     if (!this.created.has(name)) return;
     const ns = this.o.namespace;
     try {
@@ -144,20 +165,53 @@ export class AgentPool {
       );
     } catch (e) {
       if (!(e instanceof NettraceError && e.code === 'kube.not-found')) throw e;
+      if (unsettled)
+        throw new NettraceError(
+          'kube.agent-in-flight',
+          `node agent ${ns}/${name}: its create was not answered after ${this.settleMs < 1000 ? `${this.settleMs} ms` : `${Math.round(this.settleMs / 1000)} s`}, so it may still appear (it ends itself after ${AGENT_DEADLINE_S / 60} min; nettrace cleanup -n ${ns} removes it now)`,
+        );
     }
     this.created.delete(name);
   }
 
-  /** Deletes every agent this pool created (what the Cleanup also does); failures are collected. */
+  private get settleMs(): number {
+    return this.o.settleTimeoutMs ?? 30_000;
+  }
+
+  /** True once `p` settled (either way), false when it did not within settleMs. */
+  private async settled(p: Promise<unknown>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), this.settleMs);
+    });
+    try {
+      return await Promise.race([
+        p.then(
+          () => true,
+          () => true,
+        ),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Deletes every agent this pool created (what the Cleanup also does), creates still in flight
+   * included once answered; failures are collected.
+   */
   async deleteAll(): Promise<string[]> {
     const failures: string[] = [];
-    for (const name of this.live) {
-      try {
-        await this.delete(name);
-      } catch (e) {
-        failures.push(`${name}: ${(e as Error).message}`);
-      }
-    }
+    const results = await Promise.all(
+      this.live.map((name) =>
+        this.delete(name).then(
+          () => undefined,
+          (e: unknown) => `${name}: ${(e as Error).message}`,
+        ),
+      ),
+    );
+    for (const r of results) if (r) failures.push(r);
     this.agents.clear();
     return failures;
   }

@@ -122,6 +122,62 @@ function bodyMessage(e: unknown): string {
   return String((e as Error)?.message ?? e).split('\n')[0] ?? '';
 }
 
+/**
+ * A pod refused by Pod Security admission (code `kube.pod-security`): the namespace, the level it
+ * enforces, the refused object and the admission's own words, so a caller can say what to do.
+ */
+export class PodSecurityError extends NettraceError {
+  readonly refused: string;
+  readonly namespace: string;
+  readonly level: string;
+  readonly object: string;
+  readonly admission: string;
+
+  constructor(
+    f: {
+      refused: string;
+      namespace: string;
+      level: string;
+      object: string;
+      admission: string;
+      cause?: unknown;
+    },
+    advice?: string,
+  ) {
+    super(
+      'kube.pod-security',
+      `${f.refused}: namespace ${f.namespace} enforces Pod Security "${f.level}" and refused ${f.object}${advice ? `: ${advice}` : ''}: ${f.admission}`,
+      { cause: f.cause },
+    );
+    this.refused = f.refused;
+    this.namespace = f.namespace;
+    this.level = f.level;
+    this.object = f.object;
+    this.admission = f.admission;
+  }
+
+  /** The same refusal, with what to do about it said by the caller that knows what the pod is for. */
+  withAdvice(advice: string): PodSecurityError {
+    return new PodSecurityError(
+      {
+        refused: this.refused,
+        namespace: this.namespace,
+        level: this.level,
+        object: this.object,
+        admission: this.admission,
+        cause: this.cause,
+      },
+      advice,
+    );
+  }
+}
+
+/** `pod/NAME` from an admission's `pods "NAME" is forbidden: ...`, else the resource called. */
+function refusedObject(words: string, resource: string): string {
+  const m = /^(\w+?)s? "([^"]+)" is forbidden/.exec(words);
+  return m ? `${m[1]}/${m[2]}` : resource;
+}
+
 export function apiError(
   e: unknown,
   verb: string,
@@ -140,25 +196,42 @@ export function apiError(
     );
   if (status === 403) {
     // Pod Security admission (namespace label pod-security.kubernetes.io/enforce): its refusal
-    // also says "privileged", but the remedy is another namespace, not an SCC.
-    const psa = /violates PodSecurity "([^"]+)"/.exec(bodyMessage(e));
-    if (psa)
-      return new NettraceError(
-        'kube.pod-security',
-        `${server} refused ${what}: namespace ${namespace ?? '?'} enforces Pod Security "${psa[1]}" and the node agent is privileged (hostNetwork, hostPID, the host's root): create the agents in a namespace that admits it with --agent-namespace NS (labelled pod-security.kubernetes.io/enforce=privileged, as oc debug node does): ${bodyMessage(e)}`,
-        { cause: e },
-      );
+    // also says "privileged", but the remedy is the namespace's label, not an SCC. The message is
+    // neutral here (what was refused, where, the admission's words); the caller, which knows what
+    // the pod is for, says what to do (AgentPool: --agent-namespace; lab deploy: the label).
+    const words = bodyMessage(e);
+    const psa = /violates PodSecurity "([^"]+)"/.exec(words);
+    if (psa) {
+      return new PodSecurityError({
+        refused: `${server} refused ${what}`,
+        namespace: namespace ?? '?',
+        level: psa[1]!,
+        object: refusedObject(words, resource),
+        admission: words,
+        cause: e,
+      });
+    }
+    const object = refusedObject(words, resource);
     const scc = /securitycontextconstraint|unable to validate against any security context|privileged/i.test(
-      bodyMessage(e),
+      words,
     );
     return new NettraceError(
       'kube.forbidden',
       scc
-        ? `${server} refused ${what}: the node agent is privileged and needs the privileged SCC on OpenShift (oc adm policy add-scc-to-user privileged -z default -n ${namespace ?? 'NS'}, or run as a cluster admin): ${bodyMessage(e)}`
-        : `${server} refused ${what}: missing permission ${missingPermission(verb, resource, namespace)} (nettrace ... --dry-run prints the ClusterRole it needs): ${bodyMessage(e)}`,
+        ? `${server} refused ${what}: ${object} is privileged and needs the privileged SCC on OpenShift (oc adm policy add-scc-to-user privileged -z default -n ${namespace ?? 'NS'}, or run as a cluster admin): ${words}`
+        : `${server} refused ${what}: missing permission ${missingPermission(verb, resource, namespace)} (nettrace ... --dry-run prints the ClusterRole it needs): ${words}`,
       { cause: e },
     );
   }
+  if (status === 409)
+    // AlreadyExists on create, Conflict on a delete whose preconditions (uid, resourceVersion) fail.
+    return new NettraceError(
+      'kube.conflict',
+      `${what} on ${server}: conflict (HTTP 409): ${bodyMessage(e)}`,
+      {
+        cause: e,
+      },
+    );
   if (status === 404)
     return new NettraceError('kube.not-found', `${what}: not found on ${server}: ${bodyMessage(e)}`, {
       cause: e,

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { exitCodeOf } from '../hosts/kube-exec.ts';
 import { agentPod } from './agent.ts';
-import { apiError } from './client.ts';
+import { apiError, PodSecurityError } from './client.ts';
 import { callsFor, clusterRoleYaml, dryRunText, rulesFor } from './rbac.ts';
 
 describe('RBAC derived from the calls', () => {
@@ -28,29 +28,32 @@ describe('RBAC derived from the calls', () => {
     assert.ok(role.rules.some((r) => r.resources.includes('pods/exec')));
   });
 
-  test('lab deploy: get/patch/create on the one namespace (cluster-scoped); apply is patch and create', () => {
+  test('lab deploy: get on the one namespace, create namespaces (not restrictable by name), no patch', () => {
     const calls = callsFor('lab-deploy', 'ns1');
     const nsCalls = calls.filter((c) => c.resource === 'namespaces');
     assert.deepEqual(
       nsCalls.map((c) => c.verb),
-      ['get', 'patch', 'create'],
+      ['get', 'create'],
+      'no patch: patch on a Namespace would let the holder rewrite its Pod Security labels',
     );
     for (const c of nsCalls) {
       assert.equal(c.namespace, undefined, 'namespaces are cluster-scoped');
-      assert.deepEqual(c.resourceNames, ['ns1']);
       assert.ok(c.why.length > 10);
     }
+    assert.deepEqual(nsCalls[0]!.resourceNames, ['ns1']);
+    // RBAC cannot restrict create by resourceNames (the name is not known at authorization): the
+    // rule must not pretend it can, and its why says so.
+    assert.equal(nsCalls[1]!.resourceNames, undefined);
+    assert.match(nsCalls[1]!.why, /create cannot be restricted by resourceNames/);
     // The namespace is looked at before any object is applied.
     assert.ok(calls.indexOf(nsCalls[0]!) < calls.findIndex((c) => c.resource === 'configmaps'));
     const rules = rulesFor(calls);
     assert.deepEqual(
-      rules.find((r) => r.resources[0] === 'namespaces'),
-      {
-        apiGroups: [''],
-        resources: ['namespaces'],
-        verbs: ['get', 'patch', 'create'],
-        resourceNames: ['ns1'],
-      },
+      rules.filter((r) => r.resources[0] === 'namespaces'),
+      [
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['get'], resourceNames: ['ns1'] },
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['create'] },
+      ],
     );
     for (const [g, r] of [
       ['', 'configmaps'],
@@ -66,11 +69,12 @@ describe('RBAC derived from the calls', () => {
       );
     const text = dryRunText('lab-deploy', calls);
     assert.match(text, /^ {2}get +namespaces\/ns1\t# /m);
-    assert.match(text, /^ {2}create +namespaces\/ns1\t# /m);
+    assert.match(text, /^ {2}create +namespaces\t# /m);
+    assert.doesNotMatch(text, /^ {2}patch +namespaces/m);
     assert.match(text, /^ {2}patch +configmaps -n ns1\t# /m);
   });
 
-  test('lab undeploy: get and delete on the one namespace, after the objects', () => {
+  test('lab undeploy: get and delete on the one namespace, pods listed before the namespace delete', () => {
     const calls = callsFor('lab-undeploy', 'ns1');
     const nsCalls = calls.filter((c) => c.resource === 'namespaces');
     assert.deepEqual(
@@ -79,12 +83,25 @@ describe('RBAC derived from the calls', () => {
     );
     assert.ok(nsCalls.every((c) => c.namespace === undefined && c.resourceNames?.[0] === 'ns1'));
     assert.equal(calls.at(-1), nsCalls[1], 'the namespace is deleted last');
+    assert.deepEqual(
+      calls.at(-2),
+      {
+        verb: 'list',
+        group: '',
+        resource: 'pods',
+        namespace: 'ns1',
+        why: 'does the namespace hold other pods? then it stays',
+      },
+      'the pods are listed just before',
+    );
     assert.ok(
       calls
+        .slice(0, -2)
         .filter((c) => c.resource !== 'namespaces' && !c.resource.startsWith('apis '))
         .every((c) => c.verb === 'delete'),
     );
     assert.match(nsCalls[1]!.why, /deploy made it/);
+    assert.deepEqual(rulesFor(calls).find((r) => r.resources[0] === 'pods')?.verbs, ['delete', 'list']);
   });
 
   test('cleanup needs only pods list/delete', () => {
@@ -118,6 +135,42 @@ describe('API errors and exec status', () => {
       apiError(new Error('Unexpected server response: 403'), 'create', 'pods/exec', 'n', 'h').message,
       /pods\/exec/,
     );
+  });
+
+  test('a Pod Security refusal: neutral (namespace, level, refused object, the admission), advice added by the caller', () => {
+    const words =
+      'pods "nettools-dual-pod" is forbidden: violates PodSecurity "baseline:latest": privileged (containers "nettools-container-1", "nettools-container-2" must not set securityContext.privileged=true)';
+    const e = apiError(
+      { code: 403, body: JSON.stringify({ message: words }) },
+      'patch (server-side apply)',
+      'pod/nettools-dual-pod',
+      'ns1',
+      'https://x',
+    );
+    assert.ok(e instanceof PodSecurityError);
+    assert.equal(e.code, 'kube.pod-security');
+    assert.equal(
+      e.message,
+      `https://x refused patch (server-side apply) pod/nettools-dual-pod in namespace ns1: namespace ns1 enforces Pod Security "baseline:latest" and refused pod/nettools-dual-pod: ${words}`,
+    );
+    assert.doesNotMatch(e.message, /agent/, 'nothing about node agents: any pod may be refused');
+    assert.deepEqual([e.namespace, e.level, e.object], ['ns1', 'baseline:latest', 'pod/nettools-dual-pod']);
+    const advised = e.withAdvice('do this');
+    assert.equal(advised.code, 'kube.pod-security');
+    assert.ok(advised.message.endsWith(`refused pod/nettools-dual-pod: do this: ${words}`));
+    assert.equal(advised.cause, e.cause);
+    // The SCC refusal names the refused object, not "the node agent".
+    const scc = apiError(
+      {
+        code: 403,
+        body: '{"message":"pods \\"nettools-dual-pod\\" is forbidden: unable to validate against any security context constraint"}',
+      },
+      'patch (server-side apply)',
+      'pod/nettools-dual-pod',
+      'ns1',
+      'https://x',
+    );
+    assert.match(scc.message, /: pod\/nettools-dual-pod is privileged and needs the privileged SCC/);
   });
 
   test('exit code from the v5 status channel', () => {

@@ -132,7 +132,10 @@ export function callsFor(command: Command, namespace: string, agentNamespace = n
         ['apps', 'deployments'],
         ['route.openshift.io', 'routes'],
       ];
-      // Namespaces are cluster-scoped: the rules name the one namespace, nothing wider.
+      // Namespaces are cluster-scoped: the rules name the one namespace, nothing wider, except
+      // create, which RBAC cannot restrict by name (the name is in the body, unknown when the
+      // request is authorized). No patch: patch on a Namespace would let the role's holder rewrite
+      // its Pod Security labels.
       const ns = (verb: string, why: string): ApiCall => ({
         verb,
         group: '',
@@ -142,11 +145,15 @@ export function callsFor(command: Command, namespace: string, agentNamespace = n
       });
       const nsCalls = deploy
         ? [
-            ns('get', 'does the namespace exist? (an existing one is left as it is)'),
-            ns('patch', 'create it when missing: server-side apply, labelled managed-by=nettrace'),
-            ns('create', 'the same apply, authorized as create (the namespace is new)'),
+            ns('get', 'does the namespace exist? (an existing one is used as it is, never changed)'),
+            {
+              verb: 'create',
+              group: '',
+              resource: 'namespaces',
+              why: `create ${namespace} when missing, labelled managed-by=nettrace (create cannot be restricted by resourceNames: this allows creating any namespace)`,
+            },
           ]
-        : [ns('get', 'did deploy make the namespace? (label managed-by=nettrace)')];
+        : [ns('get', 'did deploy make the namespace? (label managed-by=nettrace; uid for the delete)')];
       return [
         {
           verb: 'get',
@@ -158,7 +165,21 @@ export function callsFor(command: Command, namespace: string, agentNamespace = n
         ...objs.flatMap(([group, resource]) =>
           verbs.map((verb) => ({ verb, group, resource, namespace, why: whyObject[verb] ?? verb })),
         ),
-        ...(deploy ? [] : [ns('delete', 'only when deploy made it (the label): a user namespace stays')]),
+        ...(deploy
+          ? []
+          : [
+              {
+                verb: 'list',
+                group: '',
+                resource: 'pods',
+                namespace,
+                why: 'does the namespace hold other pods? then it stays',
+              },
+              ns(
+                'delete',
+                'only when deploy made it (the label), it holds no other pods and has the uid read (preconditions)',
+              ),
+            ]),
       ];
     }
   }

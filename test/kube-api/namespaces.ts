@@ -1,7 +1,10 @@
-// Namespaces of the test API server (test code, not product): GET, server-side apply and DELETE of
-// /api/v1/namespaces/NAME. The namespaces of the lab's pods exist from the start (unlabelled, as a
-// project a user made); others exist once applied. Deleting one is what the namespace controller
-// does: Terminating for a while (namespaceDeletionMs), then gone with everything that was in it.
+// Namespaces of the test API server (test code, not product): GET, POST (create), server-side apply
+// and DELETE of /api/v1/namespaces[/NAME]. The namespaces of the lab's pods exist from the start
+// (unlabelled, as a project a user made); others exist once created. Each namespace has a uid (a
+// new one when made again) and a resourceVersion (bumped on every change), and a DELETE honours
+// the preconditions on them, as the API server does (409). Deleting one is what the namespace
+// controller does: Terminating for a while (namespaceDeletionMs), then gone with everything in it.
+// `afterNamespaceGet` lets a test act as someone else between nettrace's read and its next call.
 import type { LabClusterView } from '../../src/topology/lab-view.ts';
 import { namespaceObject, type Obj, statusObject as status } from './objects.ts';
 
@@ -12,6 +15,12 @@ export interface NamespaceOptions {
   forbidNamespaceGet?: boolean;
   /** How long a deleted namespace stays Terminating before it is gone (default 0: at once). */
   namespaceDeletionMs?: number;
+  /**
+   * Called right after a GET of a namespace was answered (with its status), before the client
+   * can make its next call: a test makes, replaces or relabels the namespace there, as another
+   * user would in between.
+   */
+  afterNamespaceGet?: (name: string, status: number, store: NamespaceStore) => void;
 }
 
 export interface NamespaceServer {
@@ -23,10 +32,15 @@ export interface NamespaceServer {
   view(): LabClusterView;
 }
 
+type Labels = Record<string, string>;
+const meta = (o: Obj) => o.metadata as Obj;
+
 export class NamespaceStore {
   private readonly byName = new Map<string, Obj>();
   private seeded = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private version = 1;
+  private generation = 0;
 
   constructor(private readonly s: NamespaceServer) {}
 
@@ -43,6 +57,49 @@ export class NamespaceStore {
         if (!this.byName.has(p.namespace)) this.byName.set(p.namespace, namespaceObject(p.namespace));
     }
     return this.byName.get(name);
+  }
+
+  /** Makes NAME now (someone else's namespace, as `kubectl create namespace` would); a new uid. */
+  make(name: string, labels: Labels = {}): Obj {
+    const made = namespaceObject(name, labels, `${name}-uid-${++this.generation}`, String(++this.version));
+    this.byName.set(name, made);
+    return made;
+  }
+
+  /** Someone deletes NAME (with what is in it) and makes it again with the same labels. */
+  replace(name: string): Obj {
+    const old = this.byName.get(name);
+    const labels = { ...((old && (meta(old).labels as Labels)) ?? {}) };
+    if (old) this.finalize(name, old);
+    return this.make(name, labels);
+  }
+
+  /** Someone merges LABELS into NAME's (a change: a new resourceVersion). */
+  relabel(name: string, labels: Labels): void {
+    const o = this.byName.get(name);
+    if (!o) return;
+    meta(o).labels = { ...(meta(o).labels as Labels), ...labels };
+    meta(o).resourceVersion = String(++this.version);
+  }
+
+  private forbidCreate(name: string): [number, Obj] {
+    return [
+      403,
+      status(
+        403,
+        `namespaces "${name}" is forbidden: User "tester" cannot create resource "namespaces" in API group "" at the cluster scope`,
+      ),
+    ];
+  }
+
+  /** POST /api/v1/namespaces: 201, 409 AlreadyExists, or 403 with forbidNamespaceCreate. */
+  async create(body: Obj): Promise<[number, Obj]> {
+    const name = String(meta(body)?.name ?? '');
+    // Authorization comes before the existence check, as on a cluster.
+    if (this.s.o.forbidNamespaceCreate) return this.forbidCreate(name);
+    if (await this.get(name))
+      return [409, { ...status(409, `namespaces "${name}" already exists`), reason: 'AlreadyExists' }];
+    return [201, this.make(name, (meta(body).labels ?? {}) as Labels)];
   }
 
   /** One request on /api/v1/namespaces/NAME: the HTTP status and the body to answer. */
@@ -66,30 +123,39 @@ export class NamespaceStore {
       return existing ? [200, existing] : notFound;
     }
     if (method === 'PATCH') {
-      const labels = ((body?.metadata as Obj | undefined)?.labels ?? {}) as Record<string, string>;
+      const labels = ((body?.metadata as Obj | undefined)?.labels ?? {}) as Labels;
       this.s.applyManagers.push(fieldManager);
       if (existing) {
         // Apply to an existing namespace merges what it sets (here: labels) into it.
-        const meta = existing.metadata as Obj;
-        meta.labels = { ...(meta.labels as Record<string, string>), ...labels };
+        this.relabel(name, labels);
         return [200, existing];
       }
-      if (this.s.o.forbidNamespaceCreate)
-        return [
-          403,
-          status(
-            403,
-            `namespaces "${name}" is forbidden: User "tester" cannot create resource "namespaces" in API group "" at the cluster scope`,
-          ),
-        ];
-      const made = namespaceObject(name, labels);
-      this.byName.set(name, made);
-      return [201, made];
+      if (this.s.o.forbidNamespaceCreate) return this.forbidCreate(name);
+      return [201, this.make(name, labels)];
     }
     if (method === 'DELETE') {
       if (!existing) return notFound;
+      const pre = (body?.preconditions ?? {}) as { uid?: string; resourceVersion?: string };
+      const m = meta(existing);
+      if (pre.uid !== undefined && pre.uid !== m.uid)
+        return [
+          409,
+          status(
+            409,
+            `Operation cannot be fulfilled on namespaces "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${m.uid}`,
+          ),
+        ];
+      if (pre.resourceVersion !== undefined && pre.resourceVersion !== m.resourceVersion)
+        return [
+          409,
+          status(
+            409,
+            `Operation cannot be fulfilled on namespaces "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`,
+          ),
+        ];
       (existing.status as Obj).phase = 'Terminating';
-      (existing.metadata as Obj).deletionTimestamp = new Date().toISOString();
+      m.deletionTimestamp = new Date().toISOString();
+      m.resourceVersion = String(++this.version);
       const ms = this.s.o.namespaceDeletionMs ?? 0;
       if (ms > 0) {
         const t = setTimeout(() => {

@@ -164,14 +164,23 @@ export function statusObject(code: number, message: string): Obj {
   };
 }
 
-/** A Namespace as the API server keeps it: the name label every namespace gets, and a phase. */
-export function namespaceObject(name: string, labels: Record<string, string> = {}): Obj {
+/**
+ * A Namespace as the API server keeps it: the name label every namespace gets, a phase, and the
+ * uid and resourceVersion a delete's preconditions compare (a namespace made again gets a new uid).
+ */
+export function namespaceObject(
+  name: string,
+  labels: Record<string, string> = {},
+  uid: string = stableUuid(`namespace/${name}`),
+  resourceVersion = '1',
+): Obj {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
       name,
-      uid: stableUuid(`namespace/${name}`),
+      uid,
+      resourceVersion,
       labels: { ...labels, 'kubernetes.io/metadata.name': name },
     },
     spec: { finalizers: ['kubernetes'] },

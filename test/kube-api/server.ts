@@ -1,9 +1,11 @@
 // A test API server (test code, not product): the part of the Kubernetes API nettrace uses, backed
 // by a running local lab. Pods, nodes and Services are the lab's; pods nettrace creates (node
 // agents) are kept in memory and "run" on the lab node named in spec.nodeName; pods/exec is in
-// exec.ts. Namespaces: those of the lab's pods exist from the start; others are made by server-side
-// apply and deleted (with what is in them); objects go only into a namespace that exists, as on a
-// cluster, so a client that forgets to make its namespace fails here too.
+// exec.ts. Namespaces (namespaces.ts): those of the lab's pods exist from the start; others are made
+// by POST (or server-side apply) and deleted (with what is in them, preconditions honoured); objects
+// go only into a namespace that exists, as on a cluster, so a client that forgets to make its
+// namespace fails here too. Pod Security (`podSecurity`) refuses privileged pods on POST and on
+// server-side apply alike, in the admission's words.
 // HTTPS with a self-signed certificate made at start (client-node refuses plain http unless TLS
 // verification is off): the kubeconfig carries it as certificate-authority-data.
 // Every request needs the bearer token of the kubeconfig this server writes (as `oc login` makes).
@@ -40,6 +42,11 @@ export interface FakeApiOptions extends ExecOptions, NamespaceOptions {
   podSecurity?: Record<string, string>;
   /** Serve route.openshift.io in /apis. */
   openshift?: boolean;
+  /**
+   * Hold each pod create this long before it is stored and answered (slow admission): a delete
+   * in that window finds nothing, as on a cluster.
+   */
+  podCreateDelayMs?: number;
 }
 
 interface ApiRequest {
@@ -212,18 +219,28 @@ current-context: fake-ctx
       });
     if (req.method === 'PATCH' && req.headers['content-type'] !== 'application/apply-patch+yaml')
       return send(res, 415, status(415, `only server-side apply here, not ${req.headers['content-type']}`));
+    if (req.method === 'POST' && path === '/api/v1/namespaces') {
+      const [code, o] = await this.namespaces.create(JSON.parse(await readBody(req)) as Obj);
+      return send(res, code, o);
+    }
     g = m(/^\/api\/v1\/namespaces\/([^/]+)$/);
     if (g) {
-      const body = req.method === 'PATCH' ? (JSON.parse(await readBody(req)) as Obj) : undefined;
+      const text = req.method === 'PATCH' || req.method === 'DELETE' ? await readBody(req) : '';
+      const body = text ? (JSON.parse(text) as Obj) : undefined;
       const manager = url.searchParams.get('fieldManager') ?? '';
       const [code, o] = await this.namespaces.request(req.method ?? '?', g[1]!, body, manager);
-      return send(res, code, o);
+      send(res, code, o);
+      if (req.method === 'GET') this.o.afterNamespaceGet?.(g[1]!, code, this.namespaces);
+      return;
     }
     g = req.method === 'PATCH' || req.method === 'POST' ? m(/^\/apis?\/.*?\/namespaces\/([^/]+)\//) : null;
     if (g && !(await this.namespaces.get(g[1]!)))
       return send(res, 404, status(404, `namespaces "${g[1]}" not found`));
     if (req.method === 'PATCH') {
       const body = JSON.parse(await readBody(req)) as Obj;
+      const pod = m(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/);
+      const refusal = pod && this.podSecurityRefusal(pod[1]!, pod[2]!, body);
+      if (refusal) return send(res, 403, status(403, refusal));
       this.applied.set(path, body);
       this.applyManagers.push(url.searchParams.get('fieldManager') ?? '');
       return send(res, 200, body);
@@ -258,16 +275,9 @@ current-context: fake-ctx
             `pods "${meta.name}" is forbidden: unable to validate against any security context constraint: [provider "anyuid": Forbidden: not usable by user or serviceaccount, spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]`,
           ),
         );
-      const level = this.o.podSecurity?.[g[1]!];
-      if (level && privileged)
-        return send(
-          res,
-          403,
-          status(
-            403,
-            `pods "${meta.name}" is forbidden: violates PodSecurity "${level}:latest": privileged (container "agent" must not set securityContext.privileged=true), host namespaces (hostNetwork=true, hostPID=true, hostIPC=true), hostPath volumes (volume "host")`,
-          ),
-        );
+      const refusal = this.podSecurityRefusal(g[1]!, String(meta.name), body);
+      if (refusal) return send(res, 403, status(403, refusal));
+      if (this.o.podCreateDelayMs) await new Promise((r) => setTimeout(r, this.o.podCreateDelayMs));
       const key = `${g[1]}/${meta.name}`;
       meta.namespace = g[1];
       meta.uid = stableUuid(key);
@@ -317,6 +327,31 @@ current-context: fake-ctx
       404,
       status(404, `the server could not find the requested resource (${req.method} ${path})`),
     );
+  }
+
+  /**
+   * Pod Security admission's refusal of a privileged pod in a namespace of `podSecurity`, listing
+   * what the pod sets that the level forbids, as the admission does; undefined when admitted.
+   */
+  private podSecurityRefusal(namespace: string, name: string, pod: Obj): string | undefined {
+    const level = this.o.podSecurity?.[namespace];
+    const spec = (pod.spec ?? {}) as {
+      containers?: { name: string; securityContext?: { privileged?: boolean } }[];
+      volumes?: { name: string; hostPath?: unknown }[];
+    } & Record<string, unknown>;
+    const privileged = (spec.containers ?? []).filter((c) => c.securityContext?.privileged);
+    if (!level || privileged.length === 0) return undefined;
+    const quoted = (xs: string[]) => xs.map((x) => `"${x}"`).join(', ');
+    const s = (xs: unknown[]) => (xs.length > 1 ? 's' : '');
+    const what = [
+      `privileged (container${s(privileged)} ${quoted(privileged.map((c) => c.name))} must not set securityContext.privileged=true)`,
+    ];
+    const hostNs = ['hostNetwork', 'hostPID', 'hostIPC'].filter((k) => spec[k] === true);
+    if (hostNs.length) what.push(`host namespaces (${hostNs.map((k) => `${k}=true`).join(', ')})`);
+    const hostPath = (spec.volumes ?? []).filter((v) => v.hostPath);
+    if (hostPath.length)
+      what.push(`hostPath volumes (volume${s(hostPath)} ${quoted(hostPath.map((v) => v.name))})`);
+    return `pods "${name}" is forbidden: violates PodSecurity "${level}:latest": ${what.join(', ')}`;
   }
 
   private async nodes(): Promise<Obj[]> {

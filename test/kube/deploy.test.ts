@@ -1,9 +1,12 @@
 // `nettrace lab deploy | undeploy` through client-node against the test API server in front of a lab:
 // server-side apply of every lab object (Routes only where route.openshift.io is served); a missing
-// namespace is made, labelled, and removed again by undeploy; a namespace the user made is neither
-// labelled nor deleted; a refused namespace creation says what to do; --dry-run lists the namespace
-// calls. The server refuses objects in a namespace that does not exist, as a cluster does, so a
-// deploy that forgot the namespace fails here.
+// namespace is created (POST), labelled, and removed again by undeploy; a namespace someone else
+// made — before deploy, or between its read and its create — is neither labelled nor deleted;
+// undeploy deletes a namespace only when it holds no other pods and is still the one it read
+// (preconditions); a refused namespace creation or read says what to do; a Pod Security refusal of
+// the lab pod says what the namespace needs; the CLI prints each line as it is done; --dry-run lists
+// the namespace calls. The server refuses objects in a namespace that does not exist, as a cluster
+// does, so a deploy that forgot the namespace fails here.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { isNettraceError } from '../../src/errors.ts';
+import { AgentPool } from '../../src/kube/agent.ts';
 import { KubeApi, loadKubeConfig } from '../../src/kube/client.ts';
 import { deployLab, undeployLab } from '../../src/kube/deploy.ts';
 import { callsFor, dryRunText, rulesFor } from '../../src/kube/rbac.ts';
@@ -40,6 +44,9 @@ const cli = async (...args: string[]) => {
 
 const labels = async (api: FakeKubeApi, ns: string) =>
   ((await api.namespaces.get(ns))?.metadata as { labels?: Record<string, string> } | undefined)?.labels;
+
+const uidOf = async (api: FakeKubeApi, ns: string) =>
+  ((await api.namespaces.get(ns))?.metadata as { uid?: string } | undefined)?.uid;
 
 /** The lab objects' paths in NS, as server-side apply writes them. */
 const objectPaths = (ns: string, routes: string[]) =>
@@ -106,21 +113,23 @@ describe('lab deploy/undeploy: the namespace', () => {
     assert.equal((await labels(api, ns))?.[MANAGED], 'nettrace');
     const routes = r.applied.filter((a) => a.startsWith('route/'));
     assert.deepEqual([...api.applied.keys()].sort(), objectPaths(ns, routes));
-    const patches = api.requests
+    const writes = api.requests
       .slice(mark)
-      .filter((q) => q.method === 'PATCH')
-      .map((q) => q.path);
-    assert.equal(patches[0], `/api/v1/namespaces/${ns}`, 'the namespace before any object');
-    assert.equal(patches.filter((p) => p === `/api/v1/namespaces/${ns}`).length, 1);
+      .filter((q) => q.method === 'PATCH' || q.method === 'POST')
+      .map((q) => `${q.method} ${q.path}`);
+    assert.equal(writes[0], 'POST /api/v1/namespaces', 'the namespace, created, before any object');
+    assert.equal(writes.filter((w) => w === 'POST /api/v1/namespaces').length, 1);
+    assert.ok(!writes.includes(`PATCH /api/v1/namespaces/${ns}`), 'never applied to: it is created');
     assert.ok(api.applyManagers.every((m) => m === 'nettrace'));
 
     // Re-running converges and leaves the namespace alone.
     const again = await deployLab(apiOf(kubeconfig), { namespace: ns });
     assert.equal(again.namespaceCreated, false);
     assert.equal(
-      api.requests.filter((q) => q.method === 'PATCH' && q.path === `/api/v1/namespaces/${ns}`).length,
+      api.requests.filter((q) => q.method === 'POST' && q.path === '/api/v1/namespaces').length,
       1,
     );
+    assert.ok(!api.requests.some((q) => q.path === `/api/v1/namespaces/${ns}` && q.method === 'PATCH'));
 
     const undo = await undeployLab(apiOf(kubeconfig), { namespace: ns });
     assert.equal(undo.namespace, 'deleted');
@@ -146,9 +155,11 @@ describe('lab deploy/undeploy: the namespace', () => {
     const r = await deployLab(apiOf(kubeconfig), { namespace: NS });
     assert.equal(r.namespaceCreated, false);
     assert.ok(!api.requests.some((q) => q.method === 'PATCH' && q.path === `/api/v1/namespaces/${NS}`));
+    assert.ok(!api.requests.some((q) => q.method === 'POST' && q.path === '/api/v1/namespaces'));
     assert.deepEqual(await labels(api, NS), before);
     const undo = await undeployLab(apiOf(kubeconfig), { namespace: NS });
     assert.equal(undo.namespace, 'kept');
+    assert.equal(undo.keptBecause, 'not made by nettrace');
     assert.equal(undo.deleted.length, r.applied.length);
     assert.equal(api.applied.size, 0);
     assert.ok(await api.namespaces.get(NS), 'still there');
@@ -175,18 +186,132 @@ describe('lab deploy/undeploy: the namespace', () => {
     assert.ok(api.applied.size >= 5);
   });
 
-  test('403 on reading the namespace (Kubernetes hides one you may not see): says what to do', async () => {
-    const { api, kubeconfig } = await f.extra({ forbidNamespaceGet: true });
-    const expect = (e: unknown) => {
+  test('403 on reading the namespace: deploy says what to do; undeploy deletes the objects and keeps it', async () => {
+    const { api, kubeconfig } = await f.extra({});
+    const ns = 'nt-hidden';
+    const r = await deployLab(apiOf(kubeconfig), { namespace: ns });
+    assert.equal(r.namespaceCreated, true);
+    // From now on the user may not read namespaces (Kubernetes answers 403, not 404).
+    api.o.forbidNamespaceGet = true;
+    const writes = () => api.requests.filter((q) => q.method !== 'GET').length;
+    const n = writes();
+    await assert.rejects(deployLab(apiOf(kubeconfig), { namespace: 'nt-unseen' }), (e: unknown) => {
       assert.ok(isNettraceError(e));
       assert.equal(e.code, 'kube.forbidden');
-      assert.match(e.message, /^you may not read namespace nt-hidden \(get namespaces\)/);
-      assert.match(e.message, /oc new-project nt-hidden, or kubectl create namespace nt-hidden/);
+      assert.match(e.message, /^you may not read namespace nt-unseen \(get namespaces\)/);
+      assert.match(e.message, /oc new-project nt-unseen, or kubectl create namespace nt-unseen/);
       return true;
-    };
-    await assert.rejects(deployLab(apiOf(kubeconfig), { namespace: 'nt-hidden' }), expect);
-    await assert.rejects(undeployLab(apiOf(kubeconfig), { namespace: 'nt-hidden' }), expect);
-    assert.ok(!api.requests.some((q) => q.method === 'PATCH' || q.method === 'DELETE'), 'nothing changed');
+    });
+    assert.equal(writes(), n, 'deploy changed nothing');
+    // Undeploy needs only delete on the objects: it deletes them, and keeps the namespace it may not read.
+    const undo = await undeployLab(apiOf(kubeconfig), { namespace: ns });
+    assert.deepEqual(undo.deleted.sort(), [...r.applied].sort());
+    assert.equal(undo.namespace, 'kept');
+    assert.equal(undo.keptBecause, 'you may not read it');
+    assert.equal(api.applied.size, 0);
+    assert.ok(await api.namespaces.get(ns), 'still there');
+    assert.ok(!api.requests.some((q) => q.method === 'DELETE' && q.path === `/api/v1/namespaces/${ns}`));
+  });
+
+  test("a namespace someone makes between deploy's read and its create: not ours, untouched, kept", async () => {
+    const ns = 'nt-race';
+    let raced = 0;
+    const { api, kubeconfig } = await f.extra({
+      // Someone else creates it right after deploy's GET answered 404.
+      afterNamespaceGet: (name, status, store) => {
+        if (name === ns && status === 404 && raced++ === 0) store.make(ns, { owner: 'someone-else' });
+      },
+    });
+    assert.equal(await api.namespaces.get(ns), undefined, 'missing before deploy');
+    const r = await deployLab(apiOf(kubeconfig), { namespace: ns });
+    assert.equal(raced, 1, 'the GET answered 404, then the namespace appeared');
+    assert.equal(r.namespaceCreated, false, 'the create got 409: not created by us');
+    assert.deepEqual(await labels(api, ns), { owner: 'someone-else', 'kubernetes.io/metadata.name': ns });
+    assert.ok(!api.requests.some((q) => q.method === 'PATCH' && q.path === `/api/v1/namespaces/${ns}`));
+    assert.ok(r.applied.length >= 5, 'the objects go into their namespace, used as it is');
+    const undo = await undeployLab(apiOf(kubeconfig), { namespace: ns });
+    assert.equal(undo.namespace, 'kept');
+    assert.equal(undo.keptBecause, 'not made by nettrace');
+    assert.ok(await api.namespaces.get(ns), 'their namespace stays');
+    assert.ok(!api.requests.some((q) => q.method === 'DELETE' && q.path === `/api/v1/namespaces/${ns}`));
+  });
+
+  test("undeploy keeps a namespace holding other pods; the lab's pods and nettrace agents do not count", async () => {
+    const { api, kubeconfig } = await f.extra({});
+    const ns = 'nt-busy';
+    const k = apiOf(kubeconfig);
+    await deployLab(k, { namespace: ns });
+    const pod = (name: string, meta: Record<string, unknown> = {}) =>
+      k.core.createNamespacedPod({
+        namespace: ns,
+        body: {
+          metadata: { name, ...meta },
+          spec: { nodeName: 'worker-0', containers: [{ name: 'c', image: 'x' }] },
+        },
+      });
+    // A pod of the lab Deployment that garbage collection has not removed yet, a node agent, and a
+    // pod someone else put there.
+    await pod('static-server-5d8f9c7b6d-x2k4q', {
+      labels: { app: 'static-server' },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: 'static-server-5d8f9c7b6d',
+          uid: 'u1',
+          controller: true,
+        },
+      ],
+    });
+    const agents = new AgentPool(k, { namespace: ns, pollMs: 20 });
+    await agents.forNode('worker-0');
+    await pod('user-db', { labels: { app: 'static-server' } });
+    const undo = await undeployLab(k, { namespace: ns });
+    assert.equal(undo.namespace, 'kept');
+    assert.equal(undo.keptBecause, 'it holds other pods: user-db');
+    assert.deepEqual(undo.otherPods, ['user-db']);
+    assert.ok(await api.namespaces.get(ns), 'still there');
+    assert.ok(!api.requests.some((q) => q.method === 'DELETE' && q.path === `/api/v1/namespaces/${ns}`));
+    assert.ok(api.created.has(`${ns}/user-db`), 'their pod is untouched');
+    // Once their pod is gone, what is left is ours: the namespace goes, and the agent with it.
+    await k.core.deleteNamespacedPod({ name: 'user-db', namespace: ns });
+    assert.equal((await undeployLab(k, { namespace: ns })).namespace, 'deleted');
+    assert.equal(await api.namespaces.get(ns), undefined);
+    assert.deepEqual(await agents.deleteAll(), []);
+  });
+
+  test('undeploy deletes only the namespace it read: one made again or changed meanwhile is kept', async () => {
+    const swapped = 'nt-swap';
+    const relabelled = 'nt-relabel';
+    let armed = false;
+    const { api, kubeconfig } = await f.extra({
+      afterNamespaceGet: (name, status, store) => {
+        if (!armed || status !== 200) return;
+        // Right after undeploy read it: someone deletes and makes it again (same labels, new uid),
+        // or changes it (new resourceVersion).
+        if (name === swapped) store.replace(name);
+        if (name === relabelled) store.relabel(name, { team: 'payments' });
+      },
+    });
+    await deployLab(apiOf(kubeconfig), { namespace: swapped });
+    await deployLab(apiOf(kubeconfig), { namespace: relabelled });
+    const uid = await uidOf(api, swapped);
+    assert.ok(uid);
+    armed = true;
+    for (const ns of [swapped, relabelled]) {
+      const undo = await undeployLab(apiOf(kubeconfig), { namespace: ns });
+      assert.equal(undo.namespace, 'kept', ns);
+      assert.equal(undo.keptBecause, 'it changed after undeploy read it: not deleted');
+      const now = await api.namespaces.get(ns);
+      assert.ok(now, `${ns} is still there`);
+      assert.equal((now.status as { phase: string }).phase, 'Active');
+      assert.ok(
+        api.requests.some((q) => q.method === 'DELETE' && q.path === `/api/v1/namespaces/${ns}`),
+        'the delete was tried, with preconditions the server refused',
+      );
+    }
+    assert.notEqual(await uidOf(api, swapped), uid, 'made again: another uid');
+    assert.equal((await labels(api, relabelled))?.team, 'payments');
   });
 
   test('a namespace still Terminating: deploy says to wait; undeploy does not delete it twice', async () => {
@@ -266,20 +391,91 @@ describe('lab deploy/undeploy through the CLI', () => {
     assert.equal(api.applied.size, 0);
   });
 
+  test('Pod Security refuses the privileged lab pod: each line done is printed, and the message says what the namespace needs', async () => {
+    const { api, kubeconfig } = await f.extra({ podSecurity: { 'nt-psa': 'restricted' } });
+    const d = await cli('lab', 'deploy', '-n', 'nt-psa', '--kubeconfig', kubeconfig);
+    assert.equal(d.status, 1);
+    // What was done before the refusal is on stdout, in order; the pod is not.
+    assert.deepEqual(d.stdout.trimEnd().split('\n'), [
+      'namespace/nt-psa created',
+      'configmap/static-content serverside-applied',
+      'configmap/nginx-config serverside-applied',
+      'deployment/static-server serverside-applied',
+      'service/static-server serverside-applied',
+    ]);
+    const msg = d.stderr.replace(/\s+/g, ' ');
+    assert.match(
+      msg,
+      /namespace nt-psa enforces Pod Security "restricted:latest" and refused pod\/nettools-dual-pod: pod\/nettools-dual-pod is privileged/,
+    );
+    assert.match(
+      msg,
+      /must admit privileged pods: label it pod-security\.kubernetes\.io\/enforce=privileged/,
+    );
+    assert.match(msg, /namespace nt-psa was created by this deploy; undeploy removes it/);
+    assert.match(
+      msg,
+      /containers "nettools-container-1", "nettools-container-2" must not set securityContext\.privileged=true/,
+    );
+    assert.doesNotMatch(msg, /agent/, 'not the node agent advice');
+    assert.ok(!api.applied.has('/api/v1/namespaces/nt-psa/pods/nettools-dual-pod'));
+    // As it says: undeploy removes what was done, namespace included.
+    const undo = await undeployLab(apiOf(kubeconfig), { namespace: 'nt-psa' });
+    assert.equal(undo.namespace, 'deleted');
+    assert.equal(api.applied.size, 0);
+  });
+
+  test('Pod Security in an existing namespace: the same advice, without "created by this deploy"', async () => {
+    const { kubeconfig } = await f.extra({ podSecurity: { [NS]: 'baseline' } });
+    await assert.rejects(deployLab(apiOf(kubeconfig), { namespace: NS }), (e: unknown) => {
+      assert.ok(isNettraceError(e));
+      assert.equal(e.code, 'kube.pod-security');
+      assert.match(e.message, /namespace network-trace enforces Pod Security "baseline:latest"/);
+      assert.match(
+        e.message,
+        /kubectl label namespace network-trace pod-security\.kubernetes\.io\/enforce=privileged/,
+      );
+      assert.doesNotMatch(e.message, /created by this deploy/);
+      assert.doesNotMatch(e.message, /agent/);
+      return true;
+    });
+  });
+
+  test('undeploy of a namespace holding another pod: the last line names it', async () => {
+    const { api, kubeconfig } = await f.extra({});
+    const k = apiOf(kubeconfig);
+    await deployLab(k, { namespace: 'nt-cli-busy' });
+    await k.core.createNamespacedPod({
+      namespace: 'nt-cli-busy',
+      body: { metadata: { name: 'user-db' }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+    });
+    const u = await cli('lab', 'undeploy', '-n', 'nt-cli-busy', '--kubeconfig', kubeconfig);
+    assert.equal(u.status, 0, u.stderr);
+    assert.match(u.stdout, /^pod\/nettools-dual-pod deleted$/m);
+    assert.equal(
+      u.stdout.trimEnd().split('\n').at(-1),
+      'namespace/nt-cli-busy kept (it holds other pods: user-db)',
+    );
+    assert.ok(await api.namespaces.get('nt-cli-busy'));
+  });
+
   test('--dry-run lists the namespace calls and their ClusterRole rule, and calls nothing', async () => {
     const n = f.api.requests.length;
     const d = await cli('lab', 'deploy', '-n', 'nt-dry', '--kubeconfig', f.kubeconfig, '--dry-run');
     assert.equal(d.status, 0, d.stderr);
-    for (const verb of ['get', 'patch', 'create'])
-      assert.match(d.stdout, new RegExp(`^ +${verb} +namespaces/nt-dry\\t# `, 'm'), `${verb} namespaces`);
-    assert.match(d.stdout, /^ +patch +deployments\.apps -n nt-dry\t/m);
+    assert.match(d.stdout, /^ +get +namespaces\/nt-dry\t# /m);
     assert.match(
       d.stdout,
-      /- namespaces\n\s+verbs:\n\s+- get\n\s+- patch\n\s+- create\n\s+resourceNames:\n\s+- nt-dry/,
+      /^ +create +namespaces\t# create nt-dry when missing.*cannot be restricted by resourceNames/m,
     );
+    assert.doesNotMatch(d.stdout, /^ +patch +namespaces/m);
+    assert.match(d.stdout, /^ +patch +deployments\.apps -n nt-dry\t/m);
+    assert.match(d.stdout, /- namespaces\n\s+verbs:\n\s+- get\n\s+resourceNames:\n\s+- nt-dry/);
+    assert.match(d.stdout, /- namespaces\n\s+verbs:\n\s+- create\n\s+- apiGroups/);
     const u = await cli('lab', 'undeploy', '-n', 'nt-dry', '--kubeconfig', f.kubeconfig, '--dry-run');
     assert.equal(u.status, 0, u.stderr);
     assert.match(u.stdout, /^ +get +namespaces\/nt-dry\t# /m);
+    assert.match(u.stdout, /^ +list +pods -n nt-dry\t# /m);
     assert.match(u.stdout, /^ +delete +namespaces\/nt-dry\t# .*deploy made it/m);
     assert.doesNotMatch(u.stdout, /^ +(patch|create) +namespaces/m);
     assert.equal(f.api.requests.length, n, 'no API call');
@@ -305,6 +501,9 @@ describe('lab deploy/undeploy through the CLI', () => {
     assert.doesNotMatch(d.stdout, /must exist/);
     const u = await cli('lab', 'undeploy', '--help');
     assert.match(flat(u.stdout), /deleted only when labelled app\.kubernetes\.io\/managed-by=nettrace/);
+    assert.match(flat(u.stdout), /same uid/);
+    assert.match(flat(u.stdout), /holds no pods but the lab's and nettrace's node agents/);
+    assert.match(flat(u.stdout), /deleting a namespace deletes everything in it/);
     assert.match(u.stdout, /\nExamples:\n {2}nettrace lab undeploy/);
   });
 });

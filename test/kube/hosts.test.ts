@@ -1,9 +1,11 @@
 // The Kubernetes hosts against the test API server in front of a lab: exec over WebSocket
 // (v5.channel.k8s.io, and v4) passes the shared Host suite in a node agent's container, on the node
 // (chroot /host) and in a pod's network namespace (nsenter --net); a lab container is reached too;
-// agents are created once per node, reused, and deleted; a 403 names the missing permission.
+// agents are created once per node, reused, and deleted (also one whose create is still in flight
+// when the run ends); a 403 names the missing permission.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { Cleanup } from '../../src/cleanup.ts';
 import { isNettraceError } from '../../src/errors.ts';
 import { hostSuite } from '../../src/hosts/host-suite.ts';
 import { KubeExecHost } from '../../src/hosts/kube-exec.ts';
@@ -166,6 +168,56 @@ describe('kube exec', () => {
     );
     assert.deepEqual(await w.close(), []);
     assert.equal(api.created.size, 0, 'agent deleted');
+  });
+
+  test('an agent whose create is still in flight when the run ends is deleted once it lands', async () => {
+    const { api, kubeconfig } = await f.extra({ podCreateDelayMs: 300 });
+    const posted = async (n: number) => {
+      while (api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pods')).length < n)
+        await new Promise((r) => setTimeout(r, 5));
+    };
+    // deleteAll (KubeClusterView.close) while the POST is held by the server.
+    const v = open(kubeconfig);
+    const first = v.agents.forNode('worker-0');
+    await posted(1);
+    assert.equal(api.created.size, 0, 'not landed yet');
+    assert.deepEqual(await v.agents.deleteAll(), []);
+    assert.equal(api.creations.length, 1, 'the create landed meanwhile');
+    assert.equal(api.created.size, 0, 'and was deleted: no agent left');
+    await Promise.allSettled([first]);
+    assert.equal(api.created.size, 0, 'still none once the create has given up');
+    // The same through the run's Cleanup, as on Ctrl-C.
+    const cleanup = new Cleanup();
+    const w = new KubeClusterView({ kubeconfig, namespace: NS, agentPollMs: 20, cleanup });
+    const second = w.agents.forNode('worker-1');
+    await posted(2);
+    assert.deepEqual(await cleanup.run(), []);
+    assert.equal(api.creations.length, 2);
+    assert.equal(api.created.size, 0, 'no agent left after the Cleanup');
+    await Promise.allSettled([second]);
+    assert.deepEqual(api.deleted.sort(), api.creations.sort());
+  });
+
+  test('a create not answered in time: delete reports that the agent may still appear', async () => {
+    const { api, kubeconfig } = await f.extra({ podCreateDelayMs: 400 });
+    const { AgentPool } = await import('../../src/kube/agent.ts');
+    const { KubeApi, loadKubeConfig } = await import('../../src/kube/client.ts');
+    const pool = new AgentPool(new KubeApi(loadKubeConfig({ kubeconfig })), {
+      namespace: NS,
+      pollMs: 20,
+      settleTimeoutMs: 50,
+    });
+    const p = pool.forNode('worker-0');
+    while (!api.requests.some((r) => r.method === 'POST')) await new Promise((r) => setTimeout(r, 5));
+    const failures = await pool.deleteAll();
+    assert.equal(failures.length, 1, failures.join('\n'));
+    assert.match(failures[0]!, /its create was not answered after 50 ms, so it may still appear/);
+    assert.match(failures[0]!, /nettrace cleanup -n network-trace removes it/);
+    // It does appear; the pool still knows it and a second deleteAll removes it.
+    await p;
+    assert.equal(api.created.size, 1);
+    assert.deepEqual(await pool.deleteAll(), []);
+    assert.equal(api.created.size, 0);
   });
 
   test('a wrong token is 401: the message says to log in again; --context picks the user', async () => {
