@@ -20,7 +20,12 @@ import {
   findPod,
   podKey,
 } from '../topology/cluster-view.ts';
-import { parseCrictlInspect, parseCrictlInspectp, parseCrictlPods } from '../topology/parsers/crictl.ts';
+import {
+  type CriPodSandbox,
+  parseCrictlInspect,
+  parseCrictlInspectp,
+  parseCrictlPods,
+} from '../topology/parsers/crictl.ts';
 import { AGENT_CONTAINER, AgentPool, MANAGED_BY } from './agent.ts';
 import { KubeApi, type KubeOptions, loadKubeConfig } from './client.ts';
 
@@ -38,6 +43,21 @@ export interface KubeViewOptions extends KubeOptions {
 }
 
 const stripScheme = (id: string) => id.replace(/^[a-z0-9-]+:\/\//, '');
+
+/** The pod's ready sandbox among crictl's: the one with its uid, else the first of its name. */
+function sandboxOf(
+  sandboxes: readonly CriPodSandbox[],
+  pod: { namespace: string; name: string },
+  uid: string | undefined,
+): CriPodSandbox | undefined {
+  const mine = sandboxes.filter(
+    (s) =>
+      s.name === pod.name &&
+      s.namespace === pod.namespace &&
+      (s.state ?? 'SANDBOX_READY') === 'SANDBOX_READY',
+  );
+  return mine.find((s) => s.uid === uid) ?? mine[0];
+}
 
 export class KubeClusterView implements ClusterView {
   readonly kind = 'kubernetes';
@@ -198,10 +218,8 @@ export class KubeClusterView implements ClusterView {
           timeoutMs: 30_000,
         })
       ).stdout,
-    ).filter(
-      (s) => s.name === name && s.namespace === namespace && (s.state ?? 'SANDBOX_READY') === 'SANDBOX_READY',
     );
-    const sandbox = sandboxes.find((s) => s.uid === p.metadata?.uid) ?? sandboxes[0];
+    const sandbox = sandboxOf(sandboxes, pod, p.metadata?.uid);
     if (sandbox) {
       pod.sandboxId = sandbox.id;
       if (!p.spec?.hostNetwork) {
@@ -227,6 +245,25 @@ export class KubeClusterView implements ClusterView {
         }),
     );
     return pod;
+  }
+
+  /**
+   * The sandbox ids of `pods` (all on `node`), from one `crictl pods` there: discovery draws the
+   * node's pod ports and checks each port's sandbox against its pod's, without entering every pod.
+   * A node whose crictl fails just gets no check.
+   */
+  async completeNode(node: string, pods: ClusterPod[]): Promise<void> {
+    const want = pods.filter((p) => p.sandboxId === undefined);
+    if (want.length === 0) return;
+    const r = await this.nodeHost(node).run(['crictl', 'pods', '--namespace', this.namespace, '-o', 'json'], {
+      timeoutMs: 30_000,
+    });
+    if (r.code !== 0) return;
+    const sandboxes = parseCrictlPods(r.stdout);
+    for (const p of want) {
+      const s = sandboxOf(sandboxes, p, this.objects.get(podKey(p))?.metadata?.uid);
+      if (s) p.sandboxId = s.id;
+    }
   }
 
   private agentTarget(node: string) {

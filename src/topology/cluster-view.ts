@@ -70,6 +70,12 @@ export interface ClusterView {
   pods(): Promise<ClusterPod[]>;
   /** The pod with its node-side facts (sandboxId, netns, container pids) as far as the node reports them. */
   completePod(pod: ClusterPod): Promise<ClusterPod>;
+  /**
+   * Adds the sandbox ids of `pods` (the snapshot's pods on `node`, updated in place) in one call on
+   * the node, so the node's pod ports can be checked against them; a view whose pods have them
+   * already does without.
+   */
+  completeNode?(node: string, pods: ClusterPod[]): Promise<void>;
   /** One pod, completed (see completePod). */
   pod(namespace: string, name: string): Promise<ClusterPod>;
   services(): Promise<ClusterService[]>;

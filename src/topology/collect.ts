@@ -167,7 +167,20 @@ export class LiveSource implements TopologySource {
   }
 
   async nodeOutputs(node: string): Promise<Outputs> {
-    const host = this.clusterView.nodeHost(node);
+    // Alongside the node's commands: the sandbox ids of the pods placed there (a cluster view
+    // only). Best effort: without them the node's pod ports are just not checked against them.
+    const view = this.clusterView;
+    const sandboxes = view.completeNode
+      ? this.cluster()
+          .then((snap) =>
+            view.completeNode?.(
+              node,
+              snap.pods.filter((p) => p.node === node),
+            ),
+          )
+          .catch(() => undefined)
+      : undefined;
+    const host = view.nodeHost(node);
     const outs = await Promise.all(
       NODE_COMMANDS.map(async (c): Promise<RawOutput | undefined> => {
         const r = await host.run(c.argv, { check: !c.optional, timeoutMs: 15_000 });
@@ -176,6 +189,7 @@ export class LiveSource implements TopologySource {
       }),
     );
     const got = outs.filter((o): o is RawOutput => o !== undefined);
+    await sandboxes;
     await this.save(this.dir && nodeDir(this.dir, node), got);
     return new Map(got.map((o) => [o.file, o]));
   }

@@ -110,6 +110,49 @@ describe('inspect and topo: the same facts through the API as from the lab', () 
   });
 });
 
+describe('pod ports checked against their sandboxes, through the API as from the lab', () => {
+  test('a stale port sandbox on a node is flagged without entering the pod', async () => {
+    const node = 'worker-1';
+    const before = await discover(labSource(), { nodes: [node] });
+    const port = before.nodes[0]!.bridges.flatMap((b) => b.ports).find(
+      (p) => p.pod === `${NS}/static-server`,
+    );
+    assert.ok(port, 'static-server has a pod port on worker-1');
+    const iface = port.interfaces[0] ?? port.name;
+    const ovs = Lab.open({ stateDir: f.stateDir }).nodeHost(node);
+    const key = 'external_ids:sandbox';
+    const original = (
+      await ovs.run(['ovs-vsctl', 'get', 'Interface', iface, key], { check: true })
+    ).stdout.trim();
+    await ovs.run(['ovs-vsctl', 'set', 'Interface', iface, `${key}=0123456789abcdef0123`], { check: true });
+    try {
+      const stale = /sandbox 0123456789ab is not pod network-trace\/static-server's/;
+      const lab = await discover(labSource(), { nodes: [node] });
+      assert.ok(
+        lab.nodes[0]!.warnings.some((w) => stale.test(w)),
+        `lab: ${lab.nodes[0]!.warnings.join('; ')}`,
+      );
+      const v = kubeView();
+      try {
+        // topo-like: the node only, no pod entered; the sandbox ids come from one crictl on the node.
+        const kube = await discover(new LiveSource(v), { nodes: [node] });
+        assert.ok(
+          kube.nodes[0]!.warnings.some((w) => stale.test(w)),
+          `kube: ${kube.nodes[0]!.warnings.join('; ')}`,
+        );
+        assert.deepEqual(JSON.parse(JSON.stringify(kube.nodes)), JSON.parse(JSON.stringify(lab.nodes)));
+        const entered = kube.cluster.pods.filter((p) => p.netns !== undefined);
+        assert.deepEqual(entered, [], 'no pod was entered');
+      } finally {
+        await v.close();
+      }
+    } finally {
+      await ovs.run(['ovs-vsctl', 'set', 'Interface', iface, `${key}=${original}`], { check: true });
+    }
+    assert.equal(f.api.created.size, 0, 'agents deleted');
+  });
+});
+
 describe('one node agent per node the command involves', () => {
   test('pods() reads the API only: no exec, no agent; completePod makes the agent of that pod only', async () => {
     const before = f.api.creations.length;
