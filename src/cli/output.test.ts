@@ -19,12 +19,14 @@ test('Output delivers every byte through a slow pipe, multi-byte characters incl
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Listened for before reading: the child may close while the last chunks are being read.
+  const closed = new Promise((r) => child.on('close', r));
   const chunks: Buffer[] = [];
   for await (const chunk of child.stdout) {
     chunks.push(chunk as Buffer);
     await new Promise((r) => setTimeout(r, 1));
   }
-  const code = await new Promise((r) => child.on('close', r));
+  const code = await closed;
   assert.equal(code, 0);
   const got = Buffer.concat(chunks);
   assert.equal(got.length, Buffer.byteLength(want));

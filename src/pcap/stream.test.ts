@@ -184,9 +184,11 @@ describe('chunking does not change what is read', () => {
 describe('readCaptureStream', () => {
   async function viaPipe(cmd: string, args: string[]): Promise<string[]> {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    // Listened for before reading: the child may close while its last bytes are being read.
+    const closed = new Promise((resolve) => child.on('close', resolve));
     const { out, handlers } = collector();
     const r = await readCaptureStream(child.stdout, handlers, { source: 'pipe' });
-    await new Promise((resolve) => child.on('close', resolve));
+    await closed;
     out.push(JSON.stringify({ ...r, interfaces: r.interfaces.length }));
     return out;
   }
