@@ -39,11 +39,12 @@ export function testdata(rel: string): string {
 
 let tsharkChecked: string | false | undefined;
 
-/** tshark's version line when it is installed, else false (the differential tests then skip). */
+/** tshark's version line when tshark 4.0 (the reference) is installed, else false: the tests fail. */
 export function tsharkVersion(): string | false {
   if (tsharkChecked === undefined) {
     const r = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
-    tsharkChecked = r.error || r.status !== 0 ? false : (r.stdout.split('\n')[0] ?? '');
+    const line = r.error || r.status !== 0 ? '' : (r.stdout.split('\n')[0] ?? '');
+    tsharkChecked = /\b4\.0\.\d+/.test(line) ? line : false;
   }
   return tsharkChecked;
 }
