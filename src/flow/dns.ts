@@ -75,6 +75,7 @@ export function dnsRcodeName(r: number): string {
 const UNANSWERED = 0;
 const ANSWERED = 1;
 const UNSOLICITED = 2;
+const STATUS_NAMES: readonly DnsTransaction['status'][] = ['unanswered', 'answered', 'unsolicited'];
 
 /** What a response brought: kept apart, since most transactions of a big capture never get one. */
 interface Answer {
@@ -279,50 +280,24 @@ export class DnsTracker {
   record(i: number): DnsTransaction {
     const status = this.statuses[i]!;
     const qt = this.qtypes[i]!;
-    const qtype = qt < 0 ? '' : dnsTypeName(qt);
-    if (status === UNSOLICITED) {
-      const a = this.answered.get(i)!;
-      return {
-        flow: this.flows[i]!,
-        id: this.ids[i]!,
-        qname: this.qnames[i]!,
-        qtype,
-        status: 'unsolicited',
-        queries: this.counts[2 * i]!,
-        responses: this.counts[2 * i + 1]!,
-        answerNs: a.answerNs,
-        rcode: a.rcode,
-        answers: a.answers,
-      };
-    }
-    const queryNs = this.queryNs[i]!;
-    if (status === UNANSWERED) {
-      return {
-        flow: this.flows[i]!,
-        id: this.ids[i]!,
-        qname: this.qnames[i]!,
-        qtype,
-        status: 'unanswered',
-        queryNs,
-        queries: this.counts[2 * i]!,
-        responses: this.counts[2 * i + 1]!,
-      };
-    }
-    const a = this.answered.get(i)!;
-    return {
+    // Keys in the order the records always had; an unsolicited answer has no query time.
+    const t: DnsTransaction = {
       flow: this.flows[i]!,
       id: this.ids[i]!,
       qname: this.qnames[i]!,
-      qtype,
-      status: 'answered',
-      queryNs,
+      qtype: qt < 0 ? '' : dnsTypeName(qt),
+      status: STATUS_NAMES[status]!,
+      ...(status === UNSOLICITED ? {} : { queryNs: this.queryNs[i]! }),
       queries: this.counts[2 * i]!,
       responses: this.counts[2 * i + 1]!,
-      answerNs: a.answerNs,
-      rcode: a.rcode,
-      answers: a.answers,
-      latencyNs: a.answerNs - queryNs,
     };
+    const a = this.answered.get(i);
+    if (status === UNANSWERED || a === undefined) return t;
+    t.answerNs = a.answerNs;
+    t.rcode = a.rcode;
+    t.answers = a.answers;
+    if (t.queryNs !== undefined) t.latencyNs = a.answerNs - t.queryNs;
+    return t;
   }
 }
 
