@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { defaultDissector } from './decode/bindings.ts';
 import type { Dissector } from './decode/dissector.ts';
 import { type FrameInfo, fieldLine } from './decode/fields.ts';
+import { FlatDecoder } from './decode/flat.ts';
+import { FlatPacket } from './decode/flat-packet.ts';
 import { type DecodeIssue, type Packet, PROTO_BITS } from './decode/packet.ts';
 import { NettraceError } from './errors.ts';
 import { ConversationAnalyzer, type ConversationResult } from './flow/analyzer.ts';
@@ -64,6 +66,11 @@ export interface AnalyzeOptions {
   onProgress?: (file: string, bytesRead: number, fileSize: number, packets: number) => void;
   /** How many decode issues to keep as samples. */
   issueSamples?: number;
+  /**
+   * Read the common packet shapes with the flat decoder instead of decoding their layers (default
+   * true; never with onPacket, which needs the layers). The result is the same either way.
+   */
+  flat?: boolean;
 }
 
 /** Wireshark's frame.interface_name: if_name, or "unknown" for a pcapng interface without one. */
@@ -140,6 +147,8 @@ export function analyzeFilesForJson(paths: string[], opts: AnalyzeOptions = {}):
 
 function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
   const dissector = opts.dissector ?? makeDissector(opts.decodeAs);
+  const flat = opts.flat !== false && opts.onPacket === undefined ? new FlatDecoder(dissector) : undefined;
+  const fp = new FlatPacket();
   const conv = new ConversationAnalyzer();
   const protocols = new Map<string, { n: number }>();
   const linktypes: Record<string, number> = {};
@@ -169,7 +178,6 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
       file,
       {
         onPacket(rec: PacketRecord, iface: CaptureInterface) {
-          const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
           packets++;
           filePackets++;
           bytes += rec.origLen;
@@ -183,6 +191,18 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
           // at first, the compiled code would assume they stay so and be discarded once the capture
           // passes 2^31 ns (2.1 s).
           const tNs = (rec.tsSec - t0Sec + 0.5 - 0.5) * 1e9 + (rec.tsNsec - t0Nsec);
+          // The flat decoder's packets hold only protocols already counted once (first sight sets
+          // their order in the summary, so a new protocol's first packet takes the long way).
+          if (
+            flat !== undefined &&
+            flat.decode(rec.data, rec.origLen, rec.linktype, fp) &&
+            (fp.protos & ~knownMask) === 0
+          ) {
+            conv.addKey(fp, rec.data, tNs, rec.origLen);
+            bySet[fp.protos] = bySet[fp.protos]! + 1;
+            return;
+          }
+          const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
           conv.addPacket(p, tNs, rec.origLen);
           // Each protocol counted once per packet (a tunnelled packet has two ip and eth layers),
           // in its first 16 layers. The decoders' protocol bits say the same in one number: packets

@@ -103,17 +103,35 @@ function token(b: Uint8Array, o: number, le: number): number {
   return i;
 }
 
-/** Decodes one message at `start`; where the next one would begin, or -1 when there is none to try. */
-function decodeMessage(p: Packet, start: number, end: number): number {
-  const b = p.data;
+/** The kind (startLineKind) of the start line messageStart last found. */
+let startKind = 0;
+
+/** Where the start line of a message at `start` begins, or -1 when no message begins there. */
+function messageStart(b: Uint8Array, start: number, end: number): number {
   let o = start;
   // A stray CRLF before the start line (compared as one number: see startLineKind).
   o += end - o > 3 && ((b[o]! << 8) | b[o + 1]!) === 0x0d0a ? 2 : 0;
   if (o >= end || b[o]! < 0x20 || b[o]! > 0x7e) return -1;
   // The start line's kind is read before its end is searched: neither a method nor "HTTP/" can
   // hold a CR or LF, so `end` bounds the look as well as the line end would.
-  const kind = startLineKind(b, o, end);
-  if (kind === 0) return -1;
+  startKind = startLineKind(b, o, end);
+  return startKind === 0 ? -1 : o;
+}
+
+/**
+ * Whether decodeHttp would find a message in the payload [start, end): when not, it adds no layer
+ * and reports nothing (a body or a continuation segment).
+ */
+export function startsHttpMessage(b: Uint8Array, start: number, end: number): boolean {
+  return messageStart(b, start, end) >= 0;
+}
+
+/** Decodes one message at `start`; where the next one would begin, or -1 when there is none to try. */
+function decodeMessage(p: Packet, start: number, end: number): number {
+  const b = p.data;
+  let o = messageStart(b, start, end);
+  if (o < 0) return -1;
+  const kind = startKind;
   let le = lineEnd(b, o, end);
   const layer: HttpLayer = {
     proto: 'http',

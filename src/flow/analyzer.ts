@@ -2,6 +2,8 @@
 // HTTP/1.x transactions and DNS query/answer pairs, fed one decoded packet at a time. `result()`
 // is plain JSON: what `nettrace analyze -o json` prints and the renderers read. Times are
 // nanoseconds since the capture's first packet (the caller keeps the epoch base).
+
+import { type FlatPacket, L4_TCP } from '../decode/flat-packet.ts';
 import type { Packet } from '../decode/packet.ts';
 import { DnsTracker, type DnsTransaction } from './dns.ts';
 import type { Flow, FlowTunnel } from './flow.ts';
@@ -199,30 +201,48 @@ export class ConversationAnalyzer {
     if (tNs > this.lastNs) this.lastNs = tNs;
     const table = this.table;
     const id = table.addPacket(p, tNs, wireLen);
-    const l4 = table.l4;
-    if (id === 0 || l4 < 0) return id;
-    const layers = p.layers;
-    const t = layers[l4]!;
-    if (t.proto === 'tcp' && t.payloadLen > 0) {
-      const conns = this.conns;
-      while (conns.length <= id) conns.push(undefined);
-      let h = conns[id];
-      if (h === undefined && t.payloadCaptured > 0 && mayStartHttp(p.data[t.payloadOffset]!)) {
-        const end = t.payloadOffset + Math.min(t.payloadCaptured, t.payloadLen);
-        if (startsLikeHttp(p.data, t.payloadOffset, end) !== 0) {
-          h = conns[id] = table.flow(id).http = new HttpConnection(id, this.httpLog);
-          this.httpConnections++;
-        }
-      }
-      if (h !== undefined) {
-        // Data on a SYN (TCP Fast Open) starts one after the SYN's sequence number.
-        const seq = t.flags & TCP_SYN ? (t.seq + 1) >>> 0 : t.seq;
-        h.segment(table.dir, seq, p.data, t.payloadOffset, t.payloadCaptured, t.payloadLen, tNs);
-      }
-    }
-    const next = layers[l4 + 1];
+    if (id === 0) return 0;
+    const key = table.key;
+    this.payload(id, key, p.data, tNs);
+    const l4 = key.l4Index;
+    const next = l4 < 0 ? undefined : p.layers[l4 + 1];
     if (next !== undefined && next.proto === 'dns') this.dns.add(id, next, tNs);
     return id;
+  }
+
+  /**
+   * An IP packet the flat decoder read into `key` (it holds no DNS message: those are decoded whole
+   * and fed to `addPacket`); returns its flow's id.
+   */
+  addKey(key: FlatPacket, data: Uint8Array, tNs: number, wireLen: number): number {
+    this.packets++;
+    if (tNs < this.firstNs) this.firstNs = tNs;
+    if (tNs > this.lastNs) this.lastNs = tNs;
+    const id = this.table.addKey(key, tNs, wireLen);
+    this.payload(id, key, data, tNs);
+    return id;
+  }
+
+  /** A TCP segment's payload, to the flow's HTTP parser (made when the payload starts like HTTP/1.x). */
+  private payload(id: number, key: FlatPacket, data: Uint8Array, tNs: number): void {
+    if (key.l4 !== L4_TCP || key.payloadLen <= 0) return;
+    const conns = this.conns;
+    while (conns.length <= id) conns.push(undefined);
+    let h = conns[id];
+    const off = key.payloadOffset;
+    const cap = key.payloadCaptured;
+    if (h === undefined && cap > 0 && mayStartHttp(data[off]!)) {
+      const end = off + Math.min(cap, key.payloadLen);
+      if (startsLikeHttp(data, off, end) !== 0) {
+        h = conns[id] = this.table.flow(id).http = new HttpConnection(id, this.httpLog);
+        this.httpConnections++;
+      }
+    }
+    if (h !== undefined) {
+      // Data on a SYN (TCP Fast Open) starts one after the SYN's sequence number.
+      const seq = key.flags & TCP_SYN ? (key.seq + 1) >>> 0 : key.seq >>> 0;
+      h.segment(this.table.dir, seq, data, off, cap, key.payloadLen, tNs);
+    }
   }
 
   /**

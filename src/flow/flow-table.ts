@@ -12,14 +12,13 @@
 // Tunnels: the innermost IP header is the key, so a Geneve/VXLAN-carried connection is the same flow
 // as the unencapsulated one; the first packet's tunnel (outer addresses and VNI) is recorded.
 import { ipv4ToString } from '../decode/bytes.ts';
-import type { Layer, TcpLayer } from '../decode/layers.ts';
+import { FlatPacket, L4_TCP, TUNNEL_GENEVE, TUNNEL_NONE } from '../decode/flat-packet.ts';
+import type { Layer } from '../decode/layers.ts';
 import type { Packet } from '../decode/packet.ts';
 import { Flow, type FlowStore, tunnelAround } from './flow.ts';
+import { keyFromLayers } from './flow-key.ts';
 import {
   type Dir,
-  TCP_ACK,
-  TCP_RST,
-  TCP_SYN,
   TcpTracker,
   type TcpTransition,
   type TcpWordStore,
@@ -74,9 +73,6 @@ function endpointHash(addr: number, port: number): number {
 /** IPv4 address texts kept for sharing (beyond that, each flow gets its own). */
 const MAX_V4_TEXTS = 1 << 16;
 
-const ICMP_ECHO_REPLY = 0;
-const ICMPV6_ECHO_REPLY = 129;
-
 export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   private readonly list: Flow[] = [];
   /** Open addressing, linear probing: pairs of (flow id or 0, hash), side by side for one cache miss. */
@@ -95,8 +91,8 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
 
   /** Direction of the last packet `add` returned a flow for. */
   dir: Dir = 0;
-  /** Index in `p.layers` of the last packet's transport layer (TCP/UDP/ICMP), or -1. */
-  l4 = -1;
+  /** What addPacket read of the last packet (its transport layer: key.l4Index). */
+  readonly key = new FlatPacket();
   /** IP packets seen (flows' packets), and the others. */
   ipPackets = 0;
   nonIpPackets = 0;
@@ -108,71 +104,32 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
 
   /** `add` returning the flow's id (0 for a non-IP packet): the Flow object itself is not touched. */
   addPacket(p: Packet, tNs: number, wireLen: number): number {
-    const layers = p.layers;
-    // The innermost IP header, searched from the inside out (tunnelled and plain packets alike end
-    // with their transport layer, so this is two or three looks). An IP header right after an ICMP
-    // error is the packet it quotes, not the one carrying it.
-    let ip = -1;
-    for (let i = layers.length - 1; i >= 0; i--) {
-      const pr = layers[i]!.proto;
-      if (pr !== 'ip' && pr !== 'ipv6') continue;
-      const prev = i > 0 ? layers[i - 1]! : undefined;
-      if (prev !== undefined && (prev.proto === 'icmp' || prev.proto === 'icmpv6') && prev.embedded) {
-        i--;
-        continue;
-      }
-      ip = i;
-      break;
-    }
-    if (ip < 0) {
-      this.l4 = -1;
-      this.countNonIp(layers, wireLen);
+    const key = this.key;
+    keyFromLayers(p, key);
+    if (key.ipVersion === 0) {
+      this.countNonIp(p.layers, wireLen);
       return 0;
     }
-    this.ipPackets++;
-    const t = layers[ip + 1];
-    const l4 =
-      t !== undefined &&
-      (t.proto === 'tcp' || t.proto === 'udp' || t.proto === 'icmp' || t.proto === 'icmpv6')
-        ? ip + 1
-        : -1;
-    this.l4 = l4;
+    return this.addKey(key, tNs, wireLen);
+  }
 
-    const ipl = layers[ip]!;
-    let ver: 4 | 6;
-    let proto: number;
+  /** The flow of an IP packet described by `key` (keyFromLayers or the flat decoder); its id. */
+  addKey(key: FlatPacket, tNs: number, wireLen: number): number {
+    this.ipPackets++;
+    const ver = key.ipVersion === 6 ? 6 : 4;
+    const proto = key.proto;
     let src: number;
     let dst: number;
-    if (ipl.proto === 'ip') {
-      ver = 4;
-      proto = ipl.protocol;
-      src = ipl.src;
-      dst = ipl.dst;
-    } else if (ipl.proto === 'ipv6') {
-      ver = 6;
-      proto = ipl.upperProto;
-      src = this.v6Id(ipl.src);
-      dst = this.v6Id(ipl.dst);
-    } else return 0;
-
-    let sport = 0;
-    let dport = 0;
-    let tcp: TcpLayer | undefined;
-    let swap = false;
-    if (t !== undefined && l4 >= 0) {
-      if (t.proto === 'tcp') {
-        tcp = t;
-        sport = t.srcPort;
-        dport = t.dstPort;
-        swap = (t.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === (TCP_SYN | TCP_ACK);
-      } else if (t.proto === 'udp') {
-        sport = t.srcPort;
-        dport = t.dstPort;
-      } else if ((t.proto === 'icmp' || t.proto === 'icmpv6') && t.ident !== undefined && !t.embedded) {
-        sport = dport = t.ident;
-        swap = t.type === (t.proto === 'icmp' ? ICMP_ECHO_REPLY : ICMPV6_ECHO_REPLY);
-      }
+    if (ver === 6) {
+      src = this.v6Id(key.src6);
+      dst = this.v6Id(key.dst6);
+    } else {
+      src = key.src;
+      dst = key.dst;
     }
+    const sport = key.sport;
+    const dport = key.dport;
+    const swap = key.swap;
 
     const h =
       (endpointHash(src, sport) + endpointHash(dst, dport) + Math.imul(proto * 8 + ver, 0x27d4eb2d)) | 0;
@@ -209,14 +166,14 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     }
 
     // Connection tracking for the flows that have a tracker (IP protocol 6).
-    const tracked = proto === 6 ? tcp : undefined;
-    if (tracked !== undefined && id !== 0 && tcpIsReopen(keys, id * REC * 2 + W_TCP, tracked.flags)) {
+    const tracked = proto === 6 && key.l4 === L4_TCP;
+    if (tracked && id !== 0 && tcpIsReopen(keys, id * REC * 2 + W_TCP, key.flags)) {
       // A new SYN on a finished connection: a new flow takes over the key (conntrack does likewise).
-      id = this.newFlow(layers, ip, ver, proto, src, sport, dst, dport, false, tNs).id;
+      id = this.newFlow(key, ver, proto, src, sport, dst, dport, false, tNs).id;
       slots[2 * i] = id;
       dir = 0;
     } else if (id === 0) {
-      id = this.newFlow(layers, ip, ver, proto, src, sport, dst, dport, swap, tNs).id;
+      id = this.newFlow(key, ver, proto, src, sport, dst, dport, swap, tNs).id;
       dir = swap ? 1 : 0;
       slots[2 * i] = id;
       slots[2 * i + 1] = h;
@@ -229,9 +186,9 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     recs[r + R_PACKETS + dir] = recs[r + R_PACKETS + dir]! + 1;
     recs[r + R_BYTES + dir] = recs[r + R_BYTES + dir]! + wireLen;
     if (tNs > recs[r + R_LAST]!) recs[r + R_LAST] = tNs;
-    if (tracked !== undefined) {
-      const t = tracked;
-      tcpUpdate(this.words, r * 2 + W_TCP, this, id, dir, t.flags, t.seq, t.ack, t.payloadLen, t.window, tNs);
+    if (tracked) {
+      const k = key;
+      tcpUpdate(this.words, r * 2 + W_TCP, this, id, dir, k.flags, k.seq, k.ack, k.payloadLen, k.window, tNs);
     }
     return id;
   }
@@ -285,8 +242,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   }
 
   private newFlow(
-    layers: Layer[],
-    ip: number,
+    key: FlatPacket,
     ver: 4 | 6,
     proto: number,
     src: number,
@@ -296,7 +252,17 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     swap: boolean,
     tNs: number,
   ): Flow {
-    const tunnel = tunnelAround(layers, ip, this.v4Text);
+    const tunnel =
+      key.layers !== undefined
+        ? tunnelAround(key.layers, key.ip, this.v4Text)
+        : key.tunnel === TUNNEL_NONE
+          ? undefined
+          : {
+              type: key.tunnel === TUNNEL_GENEVE ? ('geneve' as const) : ('vxlan' as const),
+              vni: key.vni,
+              outerSrc: this.v4Text(key.outerSrc),
+              outerDst: this.v4Text(key.outerDst),
+            };
     const id = this.list.length + 1;
     const a = swap ? dst : src;
     const b = swap ? src : dst;

@@ -1,0 +1,314 @@
+// The flat decoder: `analyze`'s fast path. It reads the packet shapes that make up nearly all of a
+// pod's traffic — Ethernet, IPv4, TCP/UDP/ICMP, Geneve and VXLAN with their inner frames — straight
+// from the bytes into a FlatPacket, with no layer objects and no allocation. It is not a second
+// decoder of record: it says "not mine" (false) for anything it does not read exactly as the layer
+// decoders do, and the caller then decodes that packet with the Dissector. So it returns true only
+// when the Dissector would find these same layers (same PROTO_BITS), report no issue, and hand the
+// analysis the same FlatPacket (flow/flow-key.ts reads it from the layers); flat.test.ts checks that
+// on every capture and on random bytes. It reads the Dissector's own tables, so `--decode-as`
+// applies to it: a table entry it does not know sends the packet to the Dissector.
+//
+// Not taken (the Dissector decodes them): IPv6, VLAN/MPLS/SLL/raw links, ARP and other non-IP
+// frames, IP fragments, GSO super-packets (IP length 0), ICMP errors (their quoted packet), DNS and
+// HTTP messages (their layers are what the analysis reads), and any packet with a decode issue.
+import type { DecoderTable, Dissector } from './dissector.ts';
+import { decodeEth } from './eth.ts';
+import {
+  type FlatPacket,
+  L4_ICMP,
+  L4_NONE,
+  L4_TCP,
+  L4_UDP,
+  TUNNEL_GENEVE,
+  TUNNEL_NONE,
+  TUNNEL_VXLAN,
+} from './flat-packet.ts';
+import { decodeGeneve } from './geneve.ts';
+import { decodeHttp, startsHttpMessage } from './http.ts';
+import { decodeIcmp } from './icmp.ts';
+import { decodeIpv4 } from './ipv4.ts';
+import { PROTO_BITS } from './packet.ts';
+import { decodeTcp } from './tcp.ts';
+import { decodeUdp } from './udp.ts';
+import { decodeVxlan } from './vxlan.ts';
+
+const LINKTYPE_ETHERNET = 1;
+const ETHERTYPE_MIN = 1536;
+const ETHERTYPE_TEB = 0x6558;
+const B_ETH = PROTO_BITS.eth;
+const B_IP = PROTO_BITS.ip;
+const B_TCP = PROTO_BITS.tcp;
+const B_UDP = PROTO_BITS.udp;
+const B_ICMP = PROTO_BITS.icmp;
+const B_GENEVE = PROTO_BITS.geneve;
+const B_VXLAN = PROTO_BITS.vxlan;
+/** Nested layers the deepest packet taken here has (eth ip udp geneve eth ip tcp + the port's decoder). */
+const MAX_FLAT_DEPTH = 8;
+
+/** Frame bytes and lengths of the packet being read, shared by the functions below. */
+let b: Uint8Array = new Uint8Array(0);
+let capLen = 0;
+/** The frame's wire length, never below what was captured (segmentWireEnd's frameEnd). */
+let frameEnd = 0;
+/** Bytes the snap length cut from the end of the frame (0 when none). */
+let cut = 0;
+/** A tunnel header read and not yet followed by an IP header; tunnels read in this packet. */
+let pendingTunnel = TUNNEL_NONE;
+let tunnels = 0;
+
+export class FlatDecoder {
+  private readonly linktypes: DecoderTable;
+  private readonly ethertypes: DecoderTable;
+  private readonly ipProtos: DecoderTable;
+  private readonly udpPorts: DecoderTable;
+  private readonly tcpPorts: DecoderTable;
+  /** False when the Dissector nests so few layers that a packet taken here could hit its limit. */
+  private readonly usable: boolean;
+
+  constructor(d: Dissector) {
+    this.linktypes = d.tables.linktype;
+    this.ethertypes = d.tables.ethertype;
+    this.ipProtos = d.tables['ip.proto'];
+    this.udpPorts = d.tables['udp.port'];
+    this.tcpPorts = d.tables['tcp.port'];
+    this.usable = d.maxDepth > MAX_FLAT_DEPTH;
+  }
+
+  /**
+   * Reads one frame into `out` and returns true, or returns false when the Dissector must decode
+   * it (`out` is then meaningless).
+   */
+  decode(data: Uint8Array, origLen: number, linktype: number, out: FlatPacket): boolean {
+    if (linktype !== LINKTYPE_ETHERNET || !this.usable || this.linktypes.find(linktype) !== decodeEth)
+      return false;
+    b = data;
+    capLen = data.length;
+    frameEnd = origLen > capLen ? origLen : capLen;
+    cut = origLen - capLen;
+    out.protos = 0;
+    out.ipVersion = 0;
+    out.tunnel = TUNNEL_NONE;
+    pendingTunnel = TUNNEL_NONE;
+    tunnels = 0;
+    out.layers = undefined;
+    return this.eth(0, capLen, out) && out.ipVersion !== 0;
+  }
+
+  private eth(off: number, end: number, out: FlatPacket): boolean {
+    if (end - off < 14) return false;
+    const type = (b[off + 12]! << 8) | b[off + 13]!;
+    out.protos |= B_ETH;
+    if (type < ETHERTYPE_MIN) return false;
+    const dec = this.ethertypes.find(type);
+    if (dec === decodeIpv4) return this.ipv4(off + 14, end, out);
+    return false;
+  }
+
+  private ipv4(off: number, end: number, out: FlatPacket): boolean {
+    if (end - off < 20) return false;
+    const v = b[off]!;
+    if (v >>> 4 !== 4) return false;
+    const hlen = (v & 15) << 2;
+    const totalLen = (b[off + 2]! << 8) | b[off + 3]!;
+    const fo = (b[off + 6]! << 8) | b[off + 7]!;
+    // Too short a header or length, GSO (length 0), options cut off, fragments: the Dissector's.
+    if (hlen < 20 || totalLen < hlen || off + hlen > end || (fo & 0x3fff) !== 0) return false;
+    if (hlen > 20 && !optionsOk(off + 20, off + hlen)) return false;
+    let payEnd = off + totalLen;
+    if (payEnd > end) {
+      // Beyond what the snap length kept is not a fault; beyond the frame is (an issue).
+      if (payEnd > (end === capLen && cut > 0 ? end + cut : end)) return false;
+      payEnd = end;
+    }
+    out.protos |= B_IP;
+    // The tunnel (if any) read since the last IP header is this header's (flow.ts tunnelAround).
+    out.tunnel = pendingTunnel;
+    pendingTunnel = TUNNEL_NONE;
+    out.ipVersion = 4;
+    const proto = b[off + 9]!;
+    out.proto = proto;
+    out.src = ((b[off + 12]! << 24) | (b[off + 13]! << 16) | (b[off + 14]! << 8) | b[off + 15]!) >>> 0;
+    out.dst = ((b[off + 16]! << 24) | (b[off + 17]! << 16) | (b[off + 18]! << 8) | b[off + 19]!) >>> 0;
+    out.l4 = L4_NONE;
+    out.sport = 0;
+    out.dport = 0;
+    out.swap = false;
+    const dec = this.ipProtos.find(proto);
+    // The transport segment's end on the wire, per the IP length (segmentWireEnd).
+    const declared = off + totalLen;
+    const wireEnd = declared < frameEnd ? declared : frameEnd;
+    if (dec === decodeTcp) return this.tcp(off + hlen, payEnd, wireEnd, out);
+    if (dec === decodeUdp) return this.udp(off + hlen, payEnd, wireEnd, out);
+    if (dec === decodeIcmp) return icmp(off + hlen, payEnd, out);
+    return dec === undefined;
+  }
+
+  private tcp(off: number, end: number, wireEnd: number, out: FlatPacket): boolean {
+    const wireLen = wireEnd - off;
+    if (wireLen < 20 || end - off < 20) return false;
+    const hlen = (b[off + 12]! >>> 4) << 2;
+    const capEnd = end < wireEnd ? end : wireEnd;
+    if (hlen < 20 || off + hlen > capEnd) return false;
+    if (hlen > 20 && !tcpOptionsOk(off + 20, off + hlen)) return false;
+    out.protos |= B_TCP;
+    const sport = (b[off]! << 8) | b[off + 1]!;
+    const dport = (b[off + 2]! << 8) | b[off + 3]!;
+    const flags = ((b[off + 12]! & 0x0f) << 8) | b[off + 13]!;
+    out.l4 = L4_TCP;
+    out.sport = sport;
+    out.dport = dport;
+    // SYN-ACK (SYN and ACK without RST)
+    out.swap = (flags & 0x16) === 0x12;
+    out.flags = flags;
+    out.seq = (b[off + 4]! << 24) | (b[off + 5]! << 16) | (b[off + 6]! << 8) | b[off + 7]!;
+    out.ack = (b[off + 8]! << 24) | (b[off + 9]! << 16) | (b[off + 10]! << 8) | b[off + 11]!;
+    out.window = (b[off + 14]! << 8) | b[off + 15]!;
+    const pay = off + hlen;
+    out.payloadOffset = pay;
+    out.payloadLen = wireLen > hlen ? wireLen - hlen : 0;
+    if (pay >= capEnd) {
+      out.payloadCaptured = 0;
+      return true;
+    }
+    out.payloadCaptured = capEnd - pay;
+    const t = this.tcpPorts;
+    const dec = t.find(sport < dport ? sport : dport) ?? t.find(sport < dport ? dport : sport);
+    if (dec === undefined) return true;
+    // A segment that begins no HTTP message gets no layer from the HTTP decoder.
+    return dec === decodeHttp && !startsHttpMessage(b, pay, capEnd);
+  }
+
+  private udp(off: number, end: number, wireEnd: number, out: FlatPacket): boolean {
+    if (end - off < 8) return false;
+    const length = (b[off + 4]! << 8) | b[off + 5]!;
+    const payEnd = off + length;
+    if (length < 8 || payEnd > wireEnd) return false;
+    out.protos |= B_UDP;
+    const sport = (b[off]! << 8) | b[off + 1]!;
+    const dport = (b[off + 2]! << 8) | b[off + 3]!;
+    out.l4 = L4_UDP;
+    out.sport = sport;
+    out.dport = dport;
+    out.payloadOffset = off + 8;
+    out.payloadLen = length - 8;
+    out.payloadCaptured = 0;
+    const capEnd = end < payEnd ? end : payEnd;
+    if (capEnd <= off + 8) return true;
+    const t = this.udpPorts;
+    const dec = t.find(sport < dport ? sport : dport) ?? t.find(sport < dport ? dport : sport);
+    if (dec === undefined) return true;
+    if (dec === decodeGeneve) return this.geneve(off + 8, capEnd, out);
+    if (dec === decodeVxlan) return this.vxlan(off + 8, capEnd, out);
+    return false;
+  }
+
+  private geneve(off: number, end: number, out: FlatPacket): boolean {
+    if (end - off < 8) return false;
+    const v = b[off]!;
+    const optEnd = off + 8 + ((v & 0x3f) << 2);
+    if (v >>> 6 !== 0 || optEnd > end) return false;
+    for (let o = off + 8; o < optEnd; ) {
+      const next = o + 4 + ((b[o + 3]! & 0x1f) << 2);
+      if (next > optEnd) return false;
+      o = next;
+    }
+    if (!enterTunnel(TUNNEL_GENEVE, (b[off + 4]! << 16) | (b[off + 5]! << 8) | b[off + 6]!, out))
+      return false;
+    out.protos |= B_GENEVE;
+    if (end <= optEnd) return true;
+    const dec = this.ethertypes.find((b[off + 2]! << 8) | b[off + 3]!);
+    if (dec === decodeEth) return this.eth(optEnd, end, out);
+    if (dec === decodeIpv4) return this.ipv4(optEnd, end, out);
+    return dec === undefined;
+  }
+
+  private vxlan(off: number, end: number, out: FlatPacket): boolean {
+    if (end - off < 8) return false;
+    if (!enterTunnel(TUNNEL_VXLAN, (b[off + 4]! << 16) | (b[off + 5]! << 8) | b[off + 6]!, out)) return false;
+    out.protos |= B_VXLAN;
+    if (end <= off + 8) return true;
+    return this.ethertypes.find(ETHERTYPE_TEB) === decodeEth && this.eth(off + 8, end, out);
+  }
+}
+
+/**
+ * A tunnel header inside the IPv4 header just read (its addresses are the tunnel's outer ones).
+ * One tunnel per packet: a tunnel in a tunnel is left to the Dissector, which bounds the nesting.
+ */
+function enterTunnel(type: number, vni: number, out: FlatPacket): boolean {
+  if (tunnels++ > 0) return false;
+  pendingTunnel = type;
+  out.vni = vni;
+  out.outerSrc = out.src;
+  out.outerDst = out.dst;
+  return true;
+}
+
+/** IPv4 options walked as decodeIpv4 walks them: false where it would report an issue. */
+function optionsOk(start: number, end: number): boolean {
+  let o = start;
+  while (o < end) {
+    const type = b[o]!;
+    if (type === 0) return true;
+    if (type === 1) {
+      o++;
+      continue;
+    }
+    if (o + 1 >= end) return false;
+    const len = b[o + 1]!;
+    if (len < 2 || o + len > end) return false;
+    o += len;
+  }
+  return true;
+}
+
+/** TCP options (all captured) walked as decodeTcp parses them: false where it would report an issue. */
+function tcpOptionsOk(start: number, end: number): boolean {
+  let o = start;
+  while (o < end) {
+    const kind = b[o]!;
+    if (kind === 0) return true;
+    if (kind === 1) {
+      o++;
+      continue;
+    }
+    if (o + 1 >= end) return false;
+    const len = b[o + 1]!;
+    if (len < 2 || o + len > end) return false;
+    // MSS 4, window scale 3, SACK permitted 2, SACK 2 + 8n (n >= 1), timestamps 10
+    if (
+      kind === 2
+        ? len !== 4
+        : kind === 3
+          ? len !== 3
+          : kind === 4
+            ? len !== 2
+            : kind === 8
+              ? len !== 10
+              : false
+    )
+      return false;
+    if (kind === 5 && (len < 10 || (len - 2) % 8 !== 0)) return false;
+    o += len;
+  }
+  return true;
+}
+
+function icmp(off: number, end: number, out: FlatPacket): boolean {
+  const n = end - off;
+  if (n < 4) return false;
+  const type = b[off]!;
+  const echo = type === 0 || type === 8 || (type >= 13 && type <= 18);
+  const error = type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+  // Cut short (an issue), or an error quoting a packet (decoded as further layers).
+  if (n < 8 ? echo || error : error && n > 8) return false;
+  out.protos |= B_ICMP;
+  out.l4 = L4_ICMP;
+  if ((echo || type === 42 || type === 43) && n >= 6) {
+    const ident = (b[off + 4]! << 8) | b[off + 5]!;
+    out.sport = ident;
+    out.dport = ident;
+    out.swap = type === 0;
+  }
+  return true;
+}
