@@ -11,7 +11,7 @@ import { type DecodeIssue, type Packet, PROTO_BITS } from './decode/packet.ts';
 import { NettraceError } from './errors.ts';
 import { ConversationAnalyzer, type ConversationResult } from './flow/analyzer.ts';
 import { readCaptureFile } from './pcap/reader.ts';
-import type { CaptureDiagnostic, CaptureInterface, PacketRecord } from './pcap/types.ts';
+import type { CaptureDiagnostic, CaptureInterface, FrameRecord } from './pcap/types.ts';
 import { JsonArray } from './render/json-stream.ts';
 
 export const LINKTYPE_NAMES: Record<number, string> = {
@@ -55,7 +55,7 @@ export interface AnalysisResult {
 }
 
 /** Called for every packet when the caller wants per-packet output (`--packets`, `--fields`). */
-export type PacketVisitor = (p: Packet, frame: FrameInfo, rec: PacketRecord) => void;
+export type PacketVisitor = (p: Packet, frame: FrameInfo) => void;
 
 export interface AnalyzeOptions {
   /** `--decode-as` rules, applied to a private copy of the default tables. */
@@ -177,7 +177,7 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
     const res = readCaptureFile(
       file,
       {
-        onPacket(rec: PacketRecord, iface: CaptureInterface) {
+        onFrame(rec: FrameRecord, iface: CaptureInterface) {
           packets++;
           filePackets++;
           bytes += rec.origLen;
@@ -194,15 +194,15 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
           // The flat decoder's packets hold only protocols already counted once (first sight sets
           // their order in the summary, so a new protocol's first packet takes the long way).
           if (
-            flat !== undefined &&
-            flat.decode(rec.data, rec.origLen, rec.linktype, fp) &&
+            flat?.decodeAt(rec.buf, rec.offset, rec.capLen, rec.origLen, rec.linktype, fp) &&
             (fp.protos & ~knownMask) === 0
           ) {
-            conv.addKey(fp, rec.data, tNs, rec.origLen);
+            conv.addKey(fp, rec.buf, tNs, rec.origLen);
             bySet[fp.protos] = bySet[fp.protos]! + 1;
             return;
           }
-          const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
+          const data = rec.buf.subarray(rec.offset, rec.offset + rec.capLen);
+          const p = dissector.decode(data, rec.origLen, rec.linktype);
           conv.addPacket(p, tNs, rec.origLen);
           // Each protocol counted once per packet (a tunnelled packet has two ip and eth layers),
           // in its first 16 layers. The decoders' protocol bits say the same in one number: packets
@@ -247,7 +247,7 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
             frame.origLen = rec.origLen;
             frame.interfaceId = rec.interfaceId;
             frame.interfaceName = interfaceName(iface);
-            opts.onPacket(p, frame, rec);
+            opts.onPacket(p, frame);
           }
         },
       },

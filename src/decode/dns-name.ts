@@ -154,6 +154,35 @@ export function readName(m: Msg, pos: number, what: string): number {
   return len < 0 ? o - pos : len;
 }
 
+/**
+ * The flat decoder's name reader: a name of plain labels only (printable ASCII, no compression
+ * pointer, not the root, shorter than Wireshark's limit) at `pos`, set in nameText exactly as
+ * readName would; the bytes it occupies, or -1 for any other name (readName's to read).
+ */
+export function readPlainName(b: Uint8Array, pos: number, end: number): number {
+  let o = pos;
+  let np = 0;
+  for (;;) {
+    if (o >= end) return -1;
+    const c = b[o++]!;
+    if (c === 0) break;
+    // A label and its separator must leave room (readName's `room`), and fit in the message.
+    const next = np === 0 ? c : np + 1 + c;
+    if (c > 63 || o + c > end || next > MAX_NAME - 2) return -1;
+    if (np !== 0) nameBuf[np++] = 0x2e;
+    for (let i = 0; i < c; i++) {
+      const x = b[o + i]!;
+      if (x < 0x20 || x > 0x7e) return -1;
+      nameBuf[np + i] = x;
+    }
+    np += c;
+    o += c;
+  }
+  if (np === 0) return -1;
+  nameText = plainName(np);
+  return o - pos;
+}
+
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** snprintf into the name buffer as Wireshark does: all of `s` if it fits, else nothing and no more room. */

@@ -16,6 +16,11 @@ export const TUNNEL_NONE = 0;
 export const TUNNEL_GENEVE = 1;
 export const TUNNEL_VXLAN = 2;
 
+/** What the flat decoder found past the transport header. */
+export const DNS_NONE = 0;
+/** A DNS query over UDP with one question and no records (dnsId, dnsQtype, dnsName). */
+export const DNS_QUERY = 1;
+
 export class FlatPacket {
   /** PROTO_BITS of the packet's layers (Packet.protos); set by the flat decoder only. */
   protos = 0;
@@ -47,6 +52,11 @@ export class FlatPacket {
   vni = 0;
   outerSrc = 0;
   outerDst = 0;
+  /** DNS_QUERY: the message's id, its question's type and name (flat decoder only). */
+  dns = DNS_NONE;
+  dnsId = 0;
+  dnsQtype = 0;
+  dnsName = '';
   /** Set by keyFromLayers (flow/flow-key.ts): the layers, and the innermost IP header's index (for the tunnel of a new flow). */
   layers: Layer[] | undefined = undefined;
   ip = -1;

@@ -10,10 +10,15 @@
 //
 // Not taken (the Dissector decodes them): IPv6, VLAN/MPLS/SLL/raw links, ARP and other non-IP
 // frames, IP fragments, GSO super-packets (IP length 0), ICMP errors (their quoted packet), DNS and
-// HTTP messages (their layers are what the analysis reads), and any packet with a decode issue.
+// HTTP messages but a plain DNS query (their layers are what the analysis reads), and any packet
+// with a decode issue.
 import type { DecoderTable, Dissector } from './dissector.ts';
+import { decodeDns } from './dns.ts';
+import { nameText, readPlainName } from './dns-name.ts';
 import { decodeEth } from './eth.ts';
 import {
+  DNS_NONE,
+  DNS_QUERY,
   type FlatPacket,
   L4_ICMP,
   L4_NONE,
@@ -42,13 +47,14 @@ const B_UDP = PROTO_BITS.udp;
 const B_ICMP = PROTO_BITS.icmp;
 const B_GENEVE = PROTO_BITS.geneve;
 const B_VXLAN = PROTO_BITS.vxlan;
+const B_DNS = PROTO_BITS.dns;
 /** Nested layers the deepest packet taken here has (eth ip udp geneve eth ip tcp + the port's decoder). */
 const MAX_FLAT_DEPTH = 8;
 
-/** Frame bytes and lengths of the packet being read, shared by the functions below. */
+/** The buffer holding the packet being read, and where its captured bytes end in it. */
 let b: Uint8Array = new Uint8Array(0);
-let capLen = 0;
-/** The frame's wire length, never below what was captured (segmentWireEnd's frameEnd). */
+let frameCapEnd = 0;
+/** Where the frame ends on the wire, never before its captured end (segmentWireEnd's frameEnd). */
 let frameEnd = 0;
 /** Bytes the snap length cut from the end of the frame (0 when none). */
 let cut = 0;
@@ -79,19 +85,32 @@ export class FlatDecoder {
    * it (`out` is then meaningless).
    */
   decode(data: Uint8Array, origLen: number, linktype: number, out: FlatPacket): boolean {
+    return this.decodeAt(data, 0, data.length, origLen, linktype, out);
+  }
+
+  /** `decode` of the frame buf[off, off + capLen): offsets in `out` are then offsets in `buf`. */
+  decodeAt(
+    buf: Uint8Array,
+    off: number,
+    capLen: number,
+    origLen: number,
+    linktype: number,
+    out: FlatPacket,
+  ): boolean {
     if (linktype !== LINKTYPE_ETHERNET || !this.usable || this.linktypes.find(linktype) !== decodeEth)
       return false;
-    b = data;
-    capLen = data.length;
-    frameEnd = origLen > capLen ? origLen : capLen;
+    b = buf;
+    frameCapEnd = off + capLen;
+    frameEnd = off + (origLen > capLen ? origLen : capLen);
     cut = origLen - capLen;
     out.protos = 0;
     out.ipVersion = 0;
     out.tunnel = TUNNEL_NONE;
+    out.dns = DNS_NONE;
     pendingTunnel = TUNNEL_NONE;
     tunnels = 0;
     out.layers = undefined;
-    return this.eth(0, capLen, out) && out.ipVersion !== 0;
+    return this.eth(off, frameCapEnd, out) && out.ipVersion !== 0;
   }
 
   private eth(off: number, end: number, out: FlatPacket): boolean {
@@ -117,7 +136,7 @@ export class FlatDecoder {
     let payEnd = off + totalLen;
     if (payEnd > end) {
       // Beyond what the snap length kept is not a fault; beyond the frame is (an issue).
-      if (payEnd > (end === capLen && cut > 0 ? end + cut : end)) return false;
+      if (payEnd > (end === frameCapEnd && cut > 0 ? end + cut : end)) return false;
       payEnd = end;
     }
     out.protos |= B_IP;
@@ -199,7 +218,8 @@ export class FlatDecoder {
     if (dec === undefined) return true;
     if (dec === decodeGeneve) return this.geneve(off + 8, capEnd, out);
     if (dec === decodeVxlan) return this.vxlan(off + 8, capEnd, out);
-    return false;
+    // DNS: a whole query (not cut by the snap length); decodeDns reads anything else.
+    return dec === decodeDns && capEnd === payEnd && dnsQuery(off + 8, capEnd, out);
   }
 
   private geneve(off: number, end: number, out: FlatPacket): boolean {
@@ -291,6 +311,27 @@ function tcpOptionsOk(start: number, end: number): boolean {
     if (kind === 5 && (len < 10 || (len - 2) % 8 !== 0)) return false;
     o += len;
   }
+  return true;
+}
+
+/** A DNS query with one plain question and no records, read as decodeDns reads it (no issue). */
+function dnsQuery(off: number, end: number, out: FlatPacket): boolean {
+  if (end - off < 12) return false;
+  // QR clear; one question; no answer, authority or additional records
+  if (
+    (b[off + 2]! & 0x80) !== 0 ||
+    ((b[off + 4]! << 8) | b[off + 5]!) !== 1 ||
+    (b[off + 6]! | b[off + 7]! | b[off + 8]! | b[off + 9]! | b[off + 10]! | b[off + 11]!) !== 0
+  )
+    return false;
+  const n = readPlainName(b, off + 12, end);
+  const q = off + 12 + n;
+  if (n < 0 || q + 4 > end) return false;
+  out.protos |= B_DNS;
+  out.dns = DNS_QUERY;
+  out.dnsId = (b[off]! << 8) | b[off + 1]!;
+  out.dnsQtype = (b[q]! << 8) | b[q + 1]!;
+  out.dnsName = nameText;
   return true;
 }
 

@@ -3,7 +3,7 @@
 // is plain JSON: what `nettrace analyze -o json` prints and the renderers read. Times are
 // nanoseconds since the capture's first packet (the caller keeps the epoch base).
 
-import { type FlatPacket, L4_TCP } from '../decode/flat-packet.ts';
+import { DNS_QUERY, type FlatPacket, L4_TCP } from '../decode/flat-packet.ts';
 import type { Packet } from '../decode/packet.ts';
 import { DnsTracker, type DnsTransaction } from './dns.ts';
 import type { Flow, FlowTunnel } from './flow.ts';
@@ -211,8 +211,8 @@ export class ConversationAnalyzer {
   }
 
   /**
-   * An IP packet the flat decoder read into `key` (it holds no DNS message: those are decoded whole
-   * and fed to `addPacket`); returns its flow's id.
+   * An IP packet the flat decoder read into `key` (a DNS message in it is a plain query; any other
+   * is decoded whole and fed to `addPacket`); returns its flow's id.
    */
   addKey(key: FlatPacket, data: Uint8Array, tNs: number, wireLen: number): number {
     this.packets++;
@@ -220,6 +220,7 @@ export class ConversationAnalyzer {
     if (tNs > this.lastNs) this.lastNs = tNs;
     const id = this.table.addKey(key, tNs, wireLen);
     this.payload(id, key, data, tNs);
+    if (key.dns === DNS_QUERY) this.dns.query(id, key.dnsId, key.dnsName, key.dnsQtype, tNs);
     return id;
   }
 

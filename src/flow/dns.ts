@@ -112,6 +112,8 @@ export class DnsTracker {
   /** Open addressing, linear probing: transaction index + 1 by (flow, id), 0 for a free slot. */
   private slots = new Int32Array(4096);
   private mask = 4095;
+  /** The slot `find` stopped at: the transaction's, or the free one where a new one goes. */
+  private slot = 0;
 
   /** Each packet's name is a new string: share one copy per distinct name (up to MAX_NAMES). */
   private readonly names = new Map<string, string>();
@@ -132,9 +134,37 @@ export class DnsTracker {
 
   add(flow: number, dns: DnsLayer, tNs: number) {
     const q = dns.questions[0];
+    if (!dns.response) {
+      this.query(flow, dns.id, q?.name ?? '', q ? q.type : -1, tNs);
+      return;
+    }
     const qname = this.intern(q?.name ?? '');
-    const id = dns.id;
-    // The latest transaction with this flow and id (a new one takes the key over).
+    const e = this.find(flow, dns.id);
+    if (e >= 0 && (q === undefined || this.qnames[e] === qname)) {
+      this.counts[2 * e + 1]!++;
+      if (this.statuses[e] === UNANSWERED) {
+        this.answered.set(e, answerOf(dns, tNs));
+        this.statuses[e] = ANSWERED;
+      }
+      return;
+    }
+    const tx = this.push(this.slot, e < 0, flow, dns.id, qname, q ? q.type : -1, UNSOLICITED, 0, 0, 1);
+    this.answered.set(tx, answerOf(dns, tNs));
+  }
+
+  /** A query of flow `flow` (qtype -1: it had no question). */
+  query(flow: number, id: number, name: string, qtype: number, tNs: number) {
+    const qname = this.intern(name);
+    const e = this.find(flow, id);
+    if (e >= 0 && this.statuses[e] === UNANSWERED && this.qnames[e] === qname) {
+      this.counts[2 * e]!++;
+      return;
+    }
+    this.push(this.slot, e < 0, flow, id, qname, qtype, UNANSWERED, tNs, 1, 0);
+  }
+
+  /** The latest transaction with this flow and id (a new one takes the key over), or -1. */
+  private find(flow: number, id: number): number {
     const slots = this.slots;
     const mask = this.mask;
     const flows = this.flows;
@@ -155,24 +185,8 @@ export class DnsTracker {
       }
       i = (i + 1) & mask;
     }
-    if (!dns.response) {
-      if (e >= 0 && this.statuses[e] === UNANSWERED && this.qnames[e] === qname) {
-        this.counts[2 * e]!++;
-        return;
-      }
-      this.push(i, e < 0, flow, id, qname, q ? q.type : -1, UNANSWERED, tNs, 1, 0);
-      return;
-    }
-    if (e >= 0 && (q === undefined || this.qnames[e] === qname)) {
-      this.counts[2 * e + 1]!++;
-      if (this.statuses[e] === UNANSWERED) {
-        this.answered.set(e, answerOf(dns, tNs));
-        this.statuses[e] = ANSWERED;
-      }
-      return;
-    }
-    const tx = this.push(i, e < 0, flow, id, qname, q ? q.type : -1, UNSOLICITED, 0, 0, 1);
-    this.answered.set(tx, answerOf(dns, tNs));
+    this.slot = i;
+    return e;
   }
 
   /** A new transaction, put in slot `slot` (free when `fresh`, else the key's previous one). */

@@ -4,7 +4,7 @@
 // it returns the record's start and sets `need` to the number of bytes it must see from there
 // (first the fixed header, then the whole record once the header gave the length); the driver
 // carries that one partial record over to the next chunk. So each byte is copied at most once.
-import type { CaptureHandlers, CaptureInterface } from './types.ts';
+import type { CaptureHandlers, CaptureInterface, FrameRecord } from './types.ts';
 
 /** parse() result: reading must stop (the context holds the diagnostic). */
 export const STOP = -1;
@@ -20,6 +20,21 @@ export interface ParseContext {
   /** Interfaces across all sections, globalId order. */
   readonly interfaces: CaptureInterface[];
   addInterface(iface: CaptureInterface): void;
+  /**
+   * Delivers the packet in b[off, off + capLen) of `iface` (counting it): as a PacketRecord with a
+   * view of its bytes, or in place to an onFrame handler.
+   */
+  packet(
+    iface: CaptureInterface,
+    tsSec: number,
+    tsNsec: number,
+    capLen: number,
+    origLen: number,
+    b: Uint8Array,
+    off: number,
+    comment: string | undefined,
+    fileOffset: number,
+  ): void;
   /** Records the diagnostic (message without the file-name prefix). Returns STOP. */
   fail(offset: number, message: string): number;
 }
@@ -55,4 +70,61 @@ export function u32be(b: Uint8Array, p: number): number {
 
 export function hex32(v: number): string {
   return `0x${v.toString(16).padStart(8, '0')}`;
+}
+
+/** ParseContext.packet for `handlers`: the one place that turns a record into a handler call. */
+export function packetDelivery(
+  handlers: CaptureHandlers,
+  ctx: { packets: number; bytes: number },
+): ParseContext['packet'] {
+  const onFrame = handlers.onFrame;
+  if (onFrame !== undefined) {
+    const rec: FrameRecord = {
+      number: 0,
+      interfaceId: 0,
+      linktype: 0,
+      tsSec: 0,
+      tsNsec: 0,
+      capLen: 0,
+      origLen: 0,
+      buf: new Uint8Array(0),
+      offset: 0,
+      comment: undefined,
+      fileOffset: 0,
+    };
+    return (iface, tsSec, tsNsec, capLen, origLen, b, off, comment, fileOffset) => {
+      ctx.bytes += capLen;
+      rec.number = ++ctx.packets;
+      rec.interfaceId = iface.globalId;
+      rec.linktype = iface.linktype;
+      rec.tsSec = tsSec;
+      rec.tsNsec = tsNsec;
+      rec.capLen = capLen;
+      rec.origLen = origLen;
+      rec.buf = b;
+      rec.offset = off;
+      rec.comment = comment;
+      rec.fileOffset = fileOffset;
+      onFrame(rec, iface);
+    };
+  }
+  const onPacket = handlers.onPacket;
+  return (iface, tsSec, tsNsec, capLen, origLen, b, off, comment, fileOffset) => {
+    ctx.bytes += capLen;
+    onPacket(
+      {
+        number: ++ctx.packets,
+        interfaceId: iface.globalId,
+        linktype: iface.linktype,
+        tsSec,
+        tsNsec,
+        capLen,
+        origLen,
+        data: b.subarray(off, off + capLen),
+        comment,
+        fileOffset,
+      },
+      iface,
+    );
+  };
 }

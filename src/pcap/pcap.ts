@@ -68,10 +68,8 @@ export class PcapFormat implements RecordFormat {
 
   private records(b: Uint8Array, start: number, end: number, base: number, iface: CaptureInterface): number {
     const ctx = this.ctx;
-    const handlers = ctx.handlers;
     const le = this.le;
     const nano = this.nano;
-    const linktype = iface.linktype;
     let pos = start;
     for (;;) {
       if (end - pos < RECORD_HEADER_LEN) {
@@ -100,22 +98,7 @@ export class PcapFormat implements RecordFormat {
       // valid records this is the plain value; tsSec + tsNsec / 1e9 stays the instant tshark uses.
       const tsNsec = nano ? frac | 0 : Math.imul(frac, 1000);
       const origLen = le ? u32le(b, pos + 12) : u32be(b, pos + 12);
-      ctx.bytes += capLen;
-      handlers.onPacket(
-        {
-          number: ++ctx.packets,
-          interfaceId: 0,
-          linktype,
-          tsSec,
-          tsNsec,
-          capLen,
-          origLen,
-          data: b.subarray(pos + RECORD_HEADER_LEN, pos + total),
-          comment: undefined,
-          fileOffset: base + pos,
-        },
-        iface,
-      );
+      ctx.packet(iface, tsSec, tsNsec, capLen, origLen, b, pos + RECORD_HEADER_LEN, undefined, base + pos);
       pos += total;
     }
   }

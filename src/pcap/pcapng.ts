@@ -219,7 +219,7 @@ export class PcapngFormat implements RecordFormat {
     const data = pos + 28;
     const comment =
       len > 32 + capLen ? comments(b, data + ((capLen + 3) & ~3), pos + len - 4, le) : undefined;
-    this.emit(si, ts.sec, ts.nsec, capLen, u32(b, pos + 24), b.subarray(data, data + capLen), comment, at);
+    this.ctx.packet(si.iface, ts.sec, ts.nsec, capLen, u32(b, pos + 24), b, data, comment, at);
     return true;
   }
 
@@ -234,38 +234,8 @@ export class PcapngFormat implements RecordFormat {
     // No captured-length field: the spec's min(original length, snaplen); snaplen 0 means no limit.
     let capLen = Math.min(origLen, len - 16);
     if (si.iface.snaplen !== 0 && si.iface.snaplen < capLen) capLen = si.iface.snaplen;
-    this.emit(si, 0, 0, capLen, origLen, b.subarray(pos + 12, pos + 12 + capLen), undefined, at);
+    this.ctx.packet(si.iface, 0, 0, capLen, origLen, b, pos + 12, undefined, at);
     return true;
-  }
-
-  private emit(
-    si: SectionInterface,
-    tsSec: number,
-    tsNsec: number,
-    capLen: number,
-    origLen: number,
-    data: Uint8Array,
-    comment: string | undefined,
-    fileOffset: number,
-  ): void {
-    const ctx = this.ctx;
-    const iface = si.iface;
-    ctx.bytes += capLen;
-    ctx.handlers.onPacket(
-      {
-        number: ++ctx.packets,
-        interfaceId: iface.globalId,
-        linktype: iface.linktype,
-        tsSec,
-        tsNsec,
-        capLen,
-        origLen,
-        data,
-        comment,
-        fileOffset,
-      },
-      iface,
-    );
   }
 
   truncated(offset: number, have: number): string {

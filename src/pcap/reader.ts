@@ -6,12 +6,12 @@
 // to onPacket is a view into the chunk (or into `carry`), valid until the handler returns.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { NettraceError } from '../errors.ts';
-import { hex32, type ParseContext, type RecordFormat, STOP, u32le } from './format.ts';
+import { hex32, type ParseContext, packetDelivery, type RecordFormat, STOP, u32le } from './format.ts';
 import { PcapFormat } from './pcap.ts';
 import { BT_SHB, PcapngFormat } from './pcapng.ts';
 import type { CaptureDiagnostic, CaptureHandlers, CaptureInterface, CaptureResult } from './types.ts';
 
-export type { CaptureHandlers, CaptureResult } from './types.ts';
+export type { CaptureHandlers, CaptureResult, FrameRecord } from './types.ts';
 
 export interface CaptureParserOptions {
   /** Name used as the prefix of diagnostic messages ("capture.pcapng: block at offset ..."). */
@@ -42,7 +42,7 @@ export class CaptureParser {
   constructor(handlers: CaptureHandlers, opts: CaptureParserOptions = {}) {
     const interfaces = this.interfaces;
     const prefix = opts.source === undefined ? '' : `${opts.source}: `;
-    this.ctx = {
+    const ctx: ParseContext = {
       handlers,
       packets: 0,
       bytes: 0,
@@ -51,11 +51,14 @@ export class CaptureParser {
         interfaces.push(iface);
         handlers.onInterface?.(iface);
       },
+      packet: () => {},
       fail: (offset, message) => {
         this.diagnostic ??= { offset, message: prefix + message };
         return STOP;
       },
     };
+    ctx.packet = packetDelivery(handlers, ctx);
+    this.ctx = ctx;
   }
 
   get format(): 'pcap' | 'pcapng' | undefined {

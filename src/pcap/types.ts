@@ -46,10 +46,32 @@ export interface CaptureDiagnostic {
   message: string;
 }
 
+/**
+ * A packet record delivered in place (CaptureHandlers.onFrame): the frame is buf[offset, offset +
+ * capLen), and the record is one object the reader fills anew for every packet. Both are valid
+ * only until the handler returns.
+ */
+export interface FrameRecord extends Omit<PacketRecord, 'data'> {
+  buf: Uint8Array;
+  offset: number;
+}
+
 /** What a capture reader calls: interfaces as they are declared, then each packet. */
-export interface CaptureHandlers {
+export type CaptureHandlers = PacketHandlers | FrameHandlers;
+
+interface InterfaceHandler {
   onInterface?(iface: CaptureInterface): void;
+}
+
+export interface PacketHandlers extends InterfaceHandler {
   onPacket(rec: PacketRecord, iface: CaptureInterface): void;
+  onFrame?: undefined;
+}
+
+/** Packets in place, with no object made per packet (analyze's hot path). */
+export interface FrameHandlers extends InterfaceHandler {
+  onFrame(rec: FrameRecord, iface: CaptureInterface): void;
+  onPacket?: undefined;
 }
 
 /** The outcome of reading a whole capture. */
