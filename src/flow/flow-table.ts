@@ -30,27 +30,32 @@ import {
 export type { Dir } from './tcp-state.ts';
 
 /**
- * Per-flow records, REC doubles (128 bytes, two cache lines) each, indexed by flow id: the lookup
- * key as four int32 (A's address key, B's, the ports as A<<16|B, proto<<3|version) in the first 16
- * bytes, then the counters and the first and last times; the second line holds a TCP flow's
- * connection state (tcp-state's words). A packet's lookup, counting and TCP tracking touch only its
- * slot and this record, not the Flow or TcpTracker objects (nor a boxed double for a time, as an
- * object's field would be). Flow reads its counters through FlowStore's methods: the layout stays
- * here, beside the packet path (V8 on Node 20 does not fold an imported constant into compiled code).
+ * The table is open addressing with linear probing over entries of ENT doubles (128 bytes, two
+ * cache lines) that are the flows' records themselves: the first line holds the flow id (0: free),
+ * the lookup key as four int32 (A's address key, B's, the ports as A<<16|B, proto<<3|version), and
+ * the counters and last time; the second line holds a TCP flow's connection state (tcp-state's
+ * words). A packet's lookup, counting and TCP tracking touch this one entry (the two lines' addresses
+ * are known from the hash, so neither load waits for the other), not the Flow or TcpTracker objects
+ * (nor a boxed double for a time, as an object's field would be). Entries move when the table grows:
+ * `pos` finds a flow's entry by id. Flow reads its counters through FlowStore's methods: the layout
+ * stays here, beside the packet path (V8 on Node 20 does not fold an imported constant into
+ * compiled code).
  */
-const REC = 16;
-const K_A = 0; // int32 indexes within a record (x2 for the int view)
-const K_B = 1;
-const K_PORTS = 2;
-const K_PV = 3;
-const R_PACKETS = 2; // double indexes: packets AB, BA
-const R_BYTES = 4; // bytes AB, BA
-const R_LAST = 6;
-// Kept here rather than as a Flow field: a time is a double, and a field that held small integers
-// first changes representation when it does not, which discards the compiled code using it.
-const R_FIRST = 7;
-/** Int32 index of the TCP words within a record. */
+const ENT = 16;
+const E_ID = 0; // int32 indexes within an entry (x2 for the int view)
+const E_A = 1;
+const E_B = 2;
+const E_PORTS = 3;
+/** proto<<3|version, or -1 once the flow is retired (a reopened connection took its key over). */
+const E_PV = 4;
+/** proto<<3|version, kept for rehashing a retired entry. */
+const E_PV_KEPT = 5;
+const D_PACKETS = 3; // double indexes: packets AB, BA
+const D_BYTES = 5; // bytes AB, BA
+const D_LAST = 7;
+/** Int32 index of the TCP words within an entry (the second cache line). */
 const W_TCP = 16;
+const FIRST_ENTRIES = 1 << 10;
 
 export interface NonIpCount {
   packets: number;
@@ -75,13 +80,15 @@ const MAX_V4_TEXTS = 1 << 16;
 
 export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   private readonly list: Flow[] = [];
-  /** Open addressing, linear probing: pairs of (flow id or 0, hash), side by side for one cache miss. */
-  private slots = new Int32Array(2 << 12);
-  private mask = (1 << 12) - 1;
-  private used = 0;
-  /** Flow records by id (record 0 unused); `words` is the same memory as int32. */
-  recs = new Float64Array(REC * 1024);
+  /** The entries (at most half used); `words` is the same memory as int32 (TcpWordStore). */
+  private recs = new Float64Array(ENT * FIRST_ENTRIES);
   words = new Int32Array(this.recs.buffer);
+  private mask = FIRST_ENTRIES - 1;
+  /** Entries taken, retired flows' included. */
+  private used = 0;
+  /** Each flow's entry index, and its first time, by flow id. */
+  private pos = new Int32Array(1024);
+  private firsts = new Float64Array(1024);
   private readonly v6Ids = new Map<string, number>();
   private readonly v6Text: string[] = [''];
   /** IPv4 addresses' text, one string per address (a resolver's address is in thousands of flows). */
@@ -133,9 +140,8 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
 
     const h =
       (endpointHash(src, sport) + endpointHash(dst, dport) + Math.imul(proto * 8 + ver, 0x27d4eb2d)) | 0;
-    const slots = this.slots;
     const mask = this.mask;
-    const keys = this.words;
+    const w = this.words;
     const s32 = src | 0;
     const d32 = dst | 0;
     const pv = proto * 8 + ver;
@@ -143,23 +149,21 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     let id = 0;
     let dir: Dir = 0;
     for (;;) {
-      const s = slots[2 * i]!;
+      const e = i * (ENT * 2);
+      const s = w[e + E_ID]!;
       if (s === 0) break;
-      if (slots[2 * i + 1] === h) {
-        const k = s * (REC * 2);
-        if (keys[k + K_PV] === pv) {
-          const ka = keys[k + K_A];
-          const kb = keys[k + K_B];
-          const kp = keys[k + K_PORTS];
-          if (ka === s32 && kb === d32 && kp === ((sport << 16) | dport)) {
-            id = s;
-            break;
-          }
-          if (ka === d32 && kb === s32 && kp === ((dport << 16) | sport)) {
-            id = s;
-            dir = 1;
-            break;
-          }
+      if (w[e + E_PV] === pv) {
+        const ka = w[e + E_A];
+        const kb = w[e + E_B];
+        const kp = w[e + E_PORTS];
+        if (ka === s32 && kb === d32 && kp === ((sport << 16) | dport)) {
+          id = s;
+          break;
+        }
+        if (ka === d32 && kb === s32 && kp === ((dport << 16) | sport)) {
+          id = s;
+          dir = 1;
+          break;
         }
       }
       i = (i + 1) & mask;
@@ -167,28 +171,30 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
 
     // Connection tracking for the flows that have a tracker (IP protocol 6).
     const tracked = proto === 6 && key.l4 === L4_TCP;
-    if (tracked && id !== 0 && tcpIsReopen(keys, id * REC * 2 + W_TCP, key.flags)) {
+    let e = i * (ENT * 2);
+    if (tracked && id !== 0 && tcpIsReopen(w, e + W_TCP, key.flags)) {
       // A new SYN on a finished connection: a new flow takes over the key (conntrack does likewise).
-      id = this.newFlow(key, ver, proto, src, sport, dst, dport, false, tNs).id;
-      slots[2 * i] = id;
+      // The old one keeps its entry, retired: no lookup matches it again.
+      w[e + E_PV] = -1;
+      while (w[i * (ENT * 2) + E_ID] !== 0) i = (i + 1) & mask;
+      id = this.newFlow(key, i, ver, proto, src, sport, dst, dport, false, tNs);
       dir = 0;
+      e = this.pos[id]! * (ENT * 2);
     } else if (id === 0) {
-      id = this.newFlow(key, ver, proto, src, sport, dst, dport, swap, tNs).id;
+      id = this.newFlow(key, i, ver, proto, src, sport, dst, dport, swap, tNs);
       dir = swap ? 1 : 0;
-      slots[2 * i] = id;
-      slots[2 * i + 1] = h;
-      if (++this.used * 4 > mask * 3) this.grow();
+      e = this.pos[id]! * (ENT * 2);
     }
     this.dir = dir;
 
     const recs = this.recs;
-    const r = id * REC;
-    recs[r + R_PACKETS + dir] = recs[r + R_PACKETS + dir]! + 1;
-    recs[r + R_BYTES + dir] = recs[r + R_BYTES + dir]! + wireLen;
-    if (tNs > recs[r + R_LAST]!) recs[r + R_LAST] = tNs;
+    const r = e >> 1;
+    recs[r + D_PACKETS + dir] = recs[r + D_PACKETS + dir]! + 1;
+    recs[r + D_BYTES + dir] = recs[r + D_BYTES + dir]! + wireLen;
+    if (tNs > recs[r + D_LAST]!) recs[r + D_LAST] = tNs;
     if (tracked) {
       const k = key;
-      tcpUpdate(this.words, r * 2 + W_TCP, this, id, dir, k.flags, k.seq, k.ack, k.payloadLen, k.window, tNs);
+      tcpUpdate(this.words, e + W_TCP, this, id, dir, k.flags, k.seq, k.ack, k.payloadLen, k.window, tNs);
     }
     return id;
   }
@@ -208,20 +214,24 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     return this.list.slice();
   }
 
+  tcpAt(id: number): number {
+    return this.pos[id]! * (ENT * 2) + W_TCP;
+  }
+
   firstNs(id: number): number {
-    return this.recs[id * REC + R_FIRST]!;
+    return this.firsts[id]!;
   }
 
   lastNs(id: number): number {
-    return this.recs[id * REC + R_LAST]!;
+    return this.recs[this.pos[id]! * ENT + D_LAST]!;
   }
 
   packets(id: number, dir: 0 | 1): number {
-    return this.recs[id * REC + R_PACKETS + dir]!;
+    return this.recs[this.pos[id]! * ENT + D_PACKETS + dir]!;
   }
 
   bytes(id: number, dir: 0 | 1): number {
-    return this.recs[id * REC + R_BYTES + dir]!;
+    return this.recs[this.pos[id]! * ENT + D_BYTES + dir]!;
   }
 
   get size(): number {
@@ -241,8 +251,10 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     return this.v6Ids.size + this.v4Texts.size + this.nonIpByName.size + this.nonIpByType.size;
   }
 
+  /** A new flow in the free entry `at`; its id (the table may have grown: see `pos`). */
   private newFlow(
     key: FlatPacket,
+    at: number,
     ver: 4 | 6,
     proto: number,
     src: number,
@@ -251,7 +263,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     dport: number,
     swap: boolean,
     tNs: number,
-  ): Flow {
+  ): number {
     const tunnel =
       key.layers !== undefined
         ? tunnelAround(key.layers, key.ip, this.v4Text)
@@ -266,11 +278,13 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     const id = this.list.length + 1;
     const a = swap ? dst : src;
     const b = swap ? src : dst;
-    if ((id + 1) * REC > this.recs.length) {
-      const recs = new Float64Array(this.recs.length * 2);
-      recs.set(this.recs);
-      this.recs = recs;
-      this.words = new Int32Array(recs.buffer);
+    if (id >= this.pos.length) {
+      const pos = new Int32Array(this.pos.length * 2);
+      pos.set(this.pos);
+      this.pos = pos;
+      const firsts = new Float64Array(this.firsts.length * 2);
+      firsts.set(this.firsts);
+      this.firsts = firsts;
     }
     const f = new Flow(
       this,
@@ -285,18 +299,21 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
       this.addrText(ver, b),
       tunnel,
     );
-    const k = id * REC * 2;
-    if (proto === 6) f.tcp = new TcpTracker(this, k + W_TCP);
-    const keys = this.words;
-    keys[k + K_A] = a;
-    keys[k + K_B] = b;
-    keys[k + K_PORTS] = swap ? (dport << 16) | sport : (sport << 16) | dport;
-    keys[k + K_PV] = proto * 8 + ver;
-    const r = id * REC;
-    this.recs[r + R_FIRST] = tNs;
-    this.recs[r + R_LAST] = tNs;
+    const e = at * (ENT * 2);
+    if (proto === 6) f.tcp = new TcpTracker(this, id);
+    const w = this.words;
+    w[e + E_ID] = id;
+    w[e + E_A] = a;
+    w[e + E_B] = b;
+    w[e + E_PORTS] = swap ? (dport << 16) | sport : (sport << 16) | dport;
+    w[e + E_PV] = proto * 8 + ver;
+    w[e + E_PV_KEPT] = proto * 8 + ver;
+    this.recs[(e >> 1) + D_LAST] = tNs;
+    this.pos[id] = at;
+    this.firsts[id] = tNs;
     this.list.push(f);
-    return f;
+    if (++this.used * 2 > this.mask) this.grow();
+    return id;
   }
 
   private addrText(ver: 4 | 6, key: number): string {
@@ -322,20 +339,32 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     return id;
   }
 
+  /** Twice the entries: each (retired ones too) moves to its place in the new table. */
   private grow() {
-    const old = this.slots;
-    const slots = new Int32Array(old.length * 2);
-    const mask = old.length - 1;
-    for (let j = 0; j < old.length; j += 2) {
-      const s = old[j]!;
-      if (s === 0) continue;
-      const h = old[j + 1]!;
+    const old = this.words;
+    const oldRecs = this.recs;
+    const recs = new Float64Array(oldRecs.length * 2);
+    const w = new Int32Array(recs.buffer);
+    const mask = this.mask * 2 + 1;
+    for (let e = 0; e < old.length; e += ENT * 2) {
+      const id = old[e + E_ID]!;
+      if (id === 0) continue;
+      const ports = old[e + E_PORTS]!;
+      const pv = old[e + E_PV_KEPT]!;
+      const h =
+        (endpointHash(old[e + E_A]!, ports >>> 16) +
+          endpointHash(old[e + E_B]!, ports & 0xffff) +
+          Math.imul(pv, 0x27d4eb2d)) |
+        0;
       let i = h & mask;
-      while (slots[2 * i] !== 0) i = (i + 1) & mask;
-      slots[2 * i] = s;
-      slots[2 * i + 1] = h;
+      while (w[i * (ENT * 2) + E_ID] !== 0) i = (i + 1) & mask;
+      const from = e >> 1;
+      const to = i * ENT;
+      for (let k = 0; k < ENT; k++) recs[to + k] = oldRecs[from + k]!;
+      this.pos[id] = i;
     }
-    this.slots = slots;
+    this.recs = recs;
+    this.words = w;
     this.mask = mask;
   }
 

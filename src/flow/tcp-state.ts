@@ -140,6 +140,16 @@ const W_DROPPED = 14;
 /** Where the words live: read through this on every access, since the owner may move them. */
 export interface TcpWordStore {
   readonly words: Int32Array;
+  /** Index in `words` of the first word of connection `key`. */
+  tcpAt(key: number): number;
+}
+
+/** A tracker's own words, when no table keeps them. */
+class OwnWords implements TcpWordStore {
+  readonly words = new Int32Array(TCP_WORDS);
+  tcpAt(): number {
+    return 0;
+  }
 }
 
 /** Receives a connection's transitions as they happen; `key` is what tcpUpdate was given. */
@@ -297,13 +307,13 @@ export class TcpTracker implements TransitionSink {
   readonly transitions: TcpTransition[] = [];
 
   constructor(
-    private readonly store: TcpWordStore = { words: new Int32Array(TCP_WORDS) },
-    /** Index of the first of this connection's words in store.words. */
-    private readonly at = 0,
+    private readonly store: TcpWordStore = new OwnWords(),
+    /** The connection's key in the store (a flow id). */
+    private readonly key = 0,
   ) {}
 
   private word(i: number): number {
-    return this.store.words[this.at + i]!;
+    return this.store.words[this.store.tcpAt(this.key) + i]!;
   }
 
   get state(): number {
@@ -349,11 +359,23 @@ export class TcpTracker implements TransitionSink {
 
   /** True when this SYN starts a new connection on a closed one (the flow table opens a new flow). */
   isReopen(flags: number): boolean {
-    return tcpIsReopen(this.store.words, this.at, flags);
+    return tcpIsReopen(this.store.words, this.store.tcpAt(this.key), flags);
   }
 
   update(dir: Dir, flags: number, seq: number, ack: number, payloadLen: number, window: number, tNs: number) {
-    tcpUpdate(this.store.words, this.at, this, 0, dir, flags, seq, ack, payloadLen, window, tNs);
+    tcpUpdate(
+      this.store.words,
+      this.store.tcpAt(this.key),
+      this,
+      0,
+      dir,
+      flags,
+      seq,
+      ack,
+      payloadLen,
+      window,
+      tNs,
+    );
   }
 
   transition(_key: number, t: TcpTransition): void {
