@@ -24,7 +24,7 @@ export const DNS_QUERY = 1;
 export class FlatPacket {
   /** PROTO_BITS of the packet's layers (Packet.protos); set by the flat decoder only. */
   protos = 0;
-  /** 0: no IP header (the packet is counted as non-IP). */
+  /** 0: no IP header (the packet is counted as non-IP; from the flat decoder, it is ARP). */
   ipVersion: 0 | 4 | 6 = 0;
   /** IP protocol of the innermost header (after IPv6 extensions). */
   proto = 0;

@@ -1,17 +1,19 @@
 // The flat decoder: `analyze`'s fast path. It reads the packet shapes that make up nearly all of a
-// pod's traffic — Ethernet, IPv4, TCP/UDP/ICMP, Geneve and VXLAN with their inner frames — straight
-// from the bytes into a FlatPacket, with no layer objects and no allocation. It is not a second
-// decoder of record: it says "not mine" (false) for anything it does not read exactly as the layer
-// decoders do, and the caller then decodes that packet with the Dissector. So it returns true only
-// when the Dissector would find these same layers (same PROTO_BITS), report no issue, and hand the
-// analysis the same FlatPacket (flow/flow-key.ts reads it from the layers); flat.test.ts checks that
-// on every capture and on random bytes. It reads the Dissector's own tables, so `--decode-as`
-// applies to it: a table entry it does not know sends the packet to the Dissector.
+// pod's traffic (Ethernet, IPv4, TCP/UDP/ICMP, Geneve and VXLAN with their inner frames, plain DNS
+// queries, ARP) straight from the bytes into a FlatPacket, with no layer objects and no allocation.
+// It is not a second decoder of record: it says "not mine" (false) for anything it does not read
+// exactly as the layer decoders do, and the caller then decodes that packet with the Dissector. So
+// it returns true only when the Dissector would find these same layers (same PROTO_BITS), report no
+// issue, and hand the analysis the same FlatPacket (flow/flow-key.ts reads it from the layers);
+// flat.test.ts checks that on every capture and on generated and random frames. It reads the
+// Dissector's own tables, so `--decode-as` applies to it: a table entry it does not know sends the
+// packet to the Dissector.
 //
-// Not taken (the Dissector decodes them): IPv6, VLAN/MPLS/SLL/raw links, ARP and other non-IP
-// frames, IP fragments, GSO super-packets (IP length 0), ICMP errors (their quoted packet), DNS and
-// HTTP messages but a plain DNS query (their layers are what the analysis reads), and any packet
-// with a decode issue.
+// Not taken (the Dissector decodes them): IPv6, VLAN/MPLS/SLL/raw links, non-IP frames other than
+// ARP, IP fragments, GSO super-packets (IP length 0), ICMP errors (their quoted packet), tunnels in
+// tunnels, DNS and HTTP messages other than a plain DNS query (their layers are what the analysis
+// reads), and any packet with a decode issue.
+import { decodeArp } from './arp.ts';
 import type { DecoderTable, Dissector } from './dissector.ts';
 import { decodeDns } from './dns.ts';
 import { nameText, readPlainName } from './dns-name.ts';
@@ -48,19 +50,10 @@ const B_ICMP = PROTO_BITS.icmp;
 const B_GENEVE = PROTO_BITS.geneve;
 const B_VXLAN = PROTO_BITS.vxlan;
 const B_DNS = PROTO_BITS.dns;
+const B_ARP = PROTO_BITS.arp;
+const ARPHRD_ATM2225 = 19;
 /** Nested layers the deepest packet taken here has (eth ip udp geneve eth ip tcp + the port's decoder). */
 const MAX_FLAT_DEPTH = 8;
-
-/** The buffer holding the packet being read, and where its captured bytes end in it. */
-let b: Uint8Array = new Uint8Array(0);
-let frameCapEnd = 0;
-/** Where the frame ends on the wire, never before its captured end (segmentWireEnd's frameEnd). */
-let frameEnd = 0;
-/** Bytes the snap length cut from the end of the frame (0 when none). */
-let cut = 0;
-/** A tunnel header read and not yet followed by an IP header; tunnels read in this packet. */
-let pendingTunnel = TUNNEL_NONE;
-let tunnels = 0;
 
 export class FlatDecoder {
   private readonly linktypes: DecoderTable;
@@ -70,6 +63,17 @@ export class FlatDecoder {
   private readonly tcpPorts: DecoderTable;
   /** False when the Dissector nests so few layers that a packet taken here could hit its limit. */
   private readonly usable: boolean;
+  // The packet being read (fields rather than module variables: those cost a check per use).
+  /** The buffer holding it, and where its captured bytes end in it. */
+  private b: Uint8Array = new Uint8Array(0);
+  private frameCapEnd = 0;
+  /** Where the frame ends on the wire, never before its captured end (segmentWireEnd's frameEnd). */
+  private frameEnd = 0;
+  /** Bytes the snap length cut from the end of the frame (0 when none). */
+  private cut = 0;
+  /** A tunnel header read and not yet followed by an IP header; tunnels read in this packet. */
+  private pendingTunnel = TUNNEL_NONE;
+  private tunnels = 0;
 
   constructor(d: Dissector) {
     this.linktypes = d.tables.linktype;
@@ -99,31 +103,34 @@ export class FlatDecoder {
   ): boolean {
     if (linktype !== LINKTYPE_ETHERNET || !this.usable || this.linktypes.find(linktype) !== decodeEth)
       return false;
-    b = buf;
-    frameCapEnd = off + capLen;
-    frameEnd = off + (origLen > capLen ? origLen : capLen);
-    cut = origLen - capLen;
+    this.b = buf;
+    this.frameCapEnd = off + capLen;
+    this.frameEnd = off + (origLen > capLen ? origLen : capLen);
+    this.cut = origLen - capLen;
     out.protos = 0;
     out.ipVersion = 0;
     out.tunnel = TUNNEL_NONE;
     out.dns = DNS_NONE;
-    pendingTunnel = TUNNEL_NONE;
-    tunnels = 0;
+    this.pendingTunnel = TUNNEL_NONE;
+    this.tunnels = 0;
     out.layers = undefined;
-    return this.eth(off, frameCapEnd, out) && out.ipVersion !== 0;
+    return this.eth(off, off + capLen, out);
   }
 
   private eth(off: number, end: number, out: FlatPacket): boolean {
+    const b = this.b;
     if (end - off < 14) return false;
     const type = (b[off + 12]! << 8) | b[off + 13]!;
     out.protos |= B_ETH;
     if (type < ETHERTYPE_MIN) return false;
     const dec = this.ethertypes.find(type);
     if (dec === decodeIpv4) return this.ipv4(off + 14, end, out);
-    return false;
+    // ARP on the outer frame only (inside a tunnel the packet is the outer IP header's flow).
+    return dec === decodeArp && this.tunnels === 0 && arp(b, off + 14, end, out);
   }
 
   private ipv4(off: number, end: number, out: FlatPacket): boolean {
+    const b = this.b;
     if (end - off < 20) return false;
     const v = b[off]!;
     if (v >>> 4 !== 4) return false;
@@ -132,17 +139,17 @@ export class FlatDecoder {
     const fo = (b[off + 6]! << 8) | b[off + 7]!;
     // Too short a header or length, GSO (length 0), options cut off, fragments: the Dissector's.
     if (hlen < 20 || totalLen < hlen || off + hlen > end || (fo & 0x3fff) !== 0) return false;
-    if (hlen > 20 && !optionsOk(off + 20, off + hlen)) return false;
+    if (hlen > 20 && !optionsOk(b, off + 20, off + hlen)) return false;
     let payEnd = off + totalLen;
     if (payEnd > end) {
       // Beyond what the snap length kept is not a fault; beyond the frame is (an issue).
-      if (payEnd > (end === frameCapEnd && cut > 0 ? end + cut : end)) return false;
+      if (payEnd > (end === this.frameCapEnd && this.cut > 0 ? end + this.cut : end)) return false;
       payEnd = end;
     }
     out.protos |= B_IP;
     // The tunnel (if any) read since the last IP header is this header's (flow.ts tunnelAround).
-    out.tunnel = pendingTunnel;
-    pendingTunnel = TUNNEL_NONE;
+    out.tunnel = this.pendingTunnel;
+    this.pendingTunnel = TUNNEL_NONE;
     out.ipVersion = 4;
     const proto = b[off + 9]!;
     out.proto = proto;
@@ -155,20 +162,21 @@ export class FlatDecoder {
     const dec = this.ipProtos.find(proto);
     // The transport segment's end on the wire, per the IP length (segmentWireEnd).
     const declared = off + totalLen;
-    const wireEnd = declared < frameEnd ? declared : frameEnd;
+    const wireEnd = declared < this.frameEnd ? declared : this.frameEnd;
     if (dec === decodeTcp) return this.tcp(off + hlen, payEnd, wireEnd, out);
     if (dec === decodeUdp) return this.udp(off + hlen, payEnd, wireEnd, out);
-    if (dec === decodeIcmp) return icmp(off + hlen, payEnd, out);
+    if (dec === decodeIcmp) return icmp(b, off + hlen, payEnd, out);
     return dec === undefined;
   }
 
   private tcp(off: number, end: number, wireEnd: number, out: FlatPacket): boolean {
+    const b = this.b;
     const wireLen = wireEnd - off;
     if (wireLen < 20 || end - off < 20) return false;
     const hlen = (b[off + 12]! >>> 4) << 2;
     const capEnd = end < wireEnd ? end : wireEnd;
     if (hlen < 20 || off + hlen > capEnd) return false;
-    if (hlen > 20 && !tcpOptionsOk(off + 20, off + hlen)) return false;
+    if (hlen > 20 && !tcpOptionsOk(b, off + 20, off + hlen)) return false;
     out.protos |= B_TCP;
     const sport = (b[off]! << 8) | b[off + 1]!;
     const dport = (b[off + 2]! << 8) | b[off + 3]!;
@@ -198,6 +206,7 @@ export class FlatDecoder {
   }
 
   private udp(off: number, end: number, wireEnd: number, out: FlatPacket): boolean {
+    const b = this.b;
     if (end - off < 8) return false;
     const length = (b[off + 4]! << 8) | b[off + 5]!;
     const payEnd = off + length;
@@ -219,10 +228,11 @@ export class FlatDecoder {
     if (dec === decodeGeneve) return this.geneve(off + 8, capEnd, out);
     if (dec === decodeVxlan) return this.vxlan(off + 8, capEnd, out);
     // DNS: a whole query (not cut by the snap length); decodeDns reads anything else.
-    return dec === decodeDns && capEnd === payEnd && dnsQuery(off + 8, capEnd, out);
+    return dec === decodeDns && capEnd === payEnd && dnsQuery(b, off + 8, capEnd, out);
   }
 
   private geneve(off: number, end: number, out: FlatPacket): boolean {
+    const b = this.b;
     if (end - off < 8) return false;
     const v = b[off]!;
     const optEnd = off + 8 + ((v & 0x3f) << 2);
@@ -232,7 +242,7 @@ export class FlatDecoder {
       if (next > optEnd) return false;
       o = next;
     }
-    if (!enterTunnel(TUNNEL_GENEVE, (b[off + 4]! << 16) | (b[off + 5]! << 8) | b[off + 6]!, out))
+    if (!this.enterTunnel(TUNNEL_GENEVE, (b[off + 4]! << 16) | (b[off + 5]! << 8) | b[off + 6]!, out))
       return false;
     out.protos |= B_GENEVE;
     if (end <= optEnd) return true;
@@ -243,29 +253,31 @@ export class FlatDecoder {
   }
 
   private vxlan(off: number, end: number, out: FlatPacket): boolean {
+    const b = this.b;
     if (end - off < 8) return false;
-    if (!enterTunnel(TUNNEL_VXLAN, (b[off + 4]! << 16) | (b[off + 5]! << 8) | b[off + 6]!, out)) return false;
+    if (!this.enterTunnel(TUNNEL_VXLAN, (b[off + 4]! << 16) | (b[off + 5]! << 8) | b[off + 6]!, out))
+      return false;
     out.protos |= B_VXLAN;
     if (end <= off + 8) return true;
     return this.ethertypes.find(ETHERTYPE_TEB) === decodeEth && this.eth(off + 8, end, out);
   }
-}
 
-/**
- * A tunnel header inside the IPv4 header just read (its addresses are the tunnel's outer ones).
- * One tunnel per packet: a tunnel in a tunnel is left to the Dissector, which bounds the nesting.
- */
-function enterTunnel(type: number, vni: number, out: FlatPacket): boolean {
-  if (tunnels++ > 0) return false;
-  pendingTunnel = type;
-  out.vni = vni;
-  out.outerSrc = out.src;
-  out.outerDst = out.dst;
-  return true;
+  /**
+   * A tunnel header inside the IPv4 header just read (its addresses are the tunnel's outer ones).
+   * One tunnel per packet: a tunnel in a tunnel is left to the Dissector, which bounds the nesting.
+   */
+  private enterTunnel(type: number, vni: number, out: FlatPacket): boolean {
+    if (this.tunnels++ > 0) return false;
+    this.pendingTunnel = type;
+    out.vni = vni;
+    out.outerSrc = out.src;
+    out.outerDst = out.dst;
+    return true;
+  }
 }
 
 /** IPv4 options walked as decodeIpv4 walks them: false where it would report an issue. */
-function optionsOk(start: number, end: number): boolean {
+function optionsOk(b: Uint8Array, start: number, end: number): boolean {
   let o = start;
   while (o < end) {
     const type = b[o]!;
@@ -283,7 +295,7 @@ function optionsOk(start: number, end: number): boolean {
 }
 
 /** TCP options (all captured) walked as decodeTcp parses them: false where it would report an issue. */
-function tcpOptionsOk(start: number, end: number): boolean {
+function tcpOptionsOk(b: Uint8Array, start: number, end: number): boolean {
   let o = start;
   while (o < end) {
     const kind = b[o]!;
@@ -314,8 +326,17 @@ function tcpOptionsOk(start: number, end: number): boolean {
   return true;
 }
 
+/** An Ethernet/IPv4 ARP message (or any but ATM ARP) whose addresses are all captured. */
+function arp(b: Uint8Array, off: number, end: number, out: FlatPacket): boolean {
+  if (end - off < 8 || ((b[off]! << 8) | b[off + 1]!) === ARPHRD_ATM2225) return false;
+  // header, two hardware and two protocol addresses
+  if (off + 8 + 2 * (b[off + 4]! + b[off + 5]!) > end) return false;
+  out.protos |= B_ARP;
+  return true;
+}
+
 /** A DNS query with one plain question and no records, read as decodeDns reads it (no issue). */
-function dnsQuery(off: number, end: number, out: FlatPacket): boolean {
+function dnsQuery(b: Uint8Array, off: number, end: number, out: FlatPacket): boolean {
   if (end - off < 12) return false;
   // QR clear; one question; no answer, authority or additional records
   if (
@@ -335,7 +356,7 @@ function dnsQuery(off: number, end: number, out: FlatPacket): boolean {
   return true;
 }
 
-function icmp(off: number, end: number, out: FlatPacket): boolean {
+function icmp(b: Uint8Array, off: number, end: number, out: FlatPacket): boolean {
   const n = end - off;
   if (n < 4) return false;
   const type = b[off]!;

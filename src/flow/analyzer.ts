@@ -211,13 +211,18 @@ export class ConversationAnalyzer {
   }
 
   /**
-   * An IP packet the flat decoder read into `key` (a DNS message in it is a plain query; any other
-   * is decoded whole and fed to `addPacket`); returns its flow's id.
+   * A packet the flat decoder read into `key` (a DNS message in it is a plain query; any other is
+   * decoded whole and fed to `addPacket`); returns its flow's id (0 for ARP, its only non-IP packet).
    */
   addKey(key: FlatPacket, data: Uint8Array, tNs: number, wireLen: number): number {
     this.packets++;
     if (tNs < this.firstNs) this.firstNs = tNs;
     if (tNs > this.lastNs) this.lastNs = tNs;
+    if (key.ipVersion === 0) {
+      // The one non-IP packet the flat decoder reads.
+      this.table.countArp(wireLen);
+      return 0;
+    }
     const id = this.table.addKey(key, tNs, wireLen);
     this.payload(id, key, data, tNs);
     if (key.dns === DNS_QUERY) this.dns.query(id, key.dnsId, key.dnsName, key.dnsQtype, tNs);

@@ -389,6 +389,17 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     }
     if (name === undefined && type < 0)
       name = layers.length === 0 ? 'undecoded' : (layers.at(-1)?.proto ?? '');
+    this.countNonIpAs(name, type, wireLen);
+  }
+
+  /** An ARP packet the flat decoder read (countNonIp's count for it). */
+  countArp(wireLen: number): void {
+    this.nonIpPackets++;
+    this.countNonIpAs('arp', -1, wireLen);
+  }
+
+  /** Counts a non-IP packet under `name`, or under its ethertype `type` when no name. */
+  private countNonIpAs(name: string | undefined, type: number, wireLen: number): void {
     let c = name !== undefined ? this.nonIpByName.get(name) : this.nonIpByType.get(type);
     if (c === undefined) {
       c = { packets: 0, bytes: 0 };
