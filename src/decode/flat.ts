@@ -1,6 +1,7 @@
 // The flat decoder: `analyze`'s fast path. It reads the packet shapes that make up nearly all of a
-// pod's traffic (Ethernet, IPv4, TCP/UDP/ICMP, Geneve and VXLAN with their inner frames, plain DNS
-// queries, ARP) straight from the bytes into a FlatPacket, with no layer objects and no allocation.
+// pod's traffic (Ethernet and Linux cooked v1/v2 links, IPv4, TCP/UDP/ICMP, Geneve and VXLAN with
+// their inner frames, plain DNS queries, ARP) straight from the bytes into a FlatPacket, with no
+// layer objects and no allocation.
 // It is not a second decoder of record: it says "not mine" (false) for anything it does not read
 // exactly as the layer decoders do, and the caller then decodes that packet with the Dissector. So
 // it returns true only when the Dissector would find these same layers (same PROTO_BITS), report no
@@ -9,7 +10,7 @@
 // Dissector's own tables, so `--decode-as` applies to it: a table entry it does not know sends the
 // packet to the Dissector.
 //
-// Not taken (the Dissector decodes them): IPv6, VLAN/MPLS/SLL/raw links, non-IP frames other than
+// Not taken (the Dissector decodes them): IPv6, VLAN/MPLS/raw/NULL links, non-IP frames other than
 // ARP, IP fragments, GSO super-packets (IP length 0), ICMP errors (their quoted packet), tunnels in
 // tunnels, DNS and HTTP messages other than a plain DNS query (their layers are what the analysis
 // reads), and any packet with a decode issue.
@@ -35,14 +36,16 @@ import { decodeHttp, startsHttpMessage } from './http.ts';
 import { decodeIcmp } from './icmp.ts';
 import { decodeIpv4 } from './ipv4.ts';
 import { PROTO_BITS } from './packet.ts';
+import { decodeSll, decodeSll2 } from './sll.ts';
 import { decodeTcp } from './tcp.ts';
 import { decodeUdp } from './udp.ts';
 import { decodeVxlan } from './vxlan.ts';
 
-const LINKTYPE_ETHERNET = 1;
+const ARPHRD_NETLINK = 824;
 const ETHERTYPE_MIN = 1536;
 const ETHERTYPE_TEB = 0x6558;
 const B_ETH = PROTO_BITS.eth;
+const B_SLL = PROTO_BITS.sll;
 const B_IP = PROTO_BITS.ip;
 const B_TCP = PROTO_BITS.tcp;
 const B_UDP = PROTO_BITS.udp;
@@ -101,8 +104,9 @@ export class FlatDecoder {
     linktype: number,
     out: FlatPacket,
   ): boolean {
-    if (linktype !== LINKTYPE_ETHERNET || !this.usable || this.linktypes.find(linktype) !== decodeEth)
-      return false;
+    if (!this.usable) return false;
+    const link = this.linktypes.find(linktype);
+    if (link !== decodeEth && link !== decodeSll && link !== decodeSll2) return false;
     this.b = buf;
     this.frameCapEnd = off + capLen;
     this.frameEnd = off + (origLen > capLen ? origLen : capLen);
@@ -114,7 +118,20 @@ export class FlatDecoder {
     this.pendingTunnel = TUNNEL_NONE;
     this.tunnels = 0;
     out.layers = undefined;
-    return this.eth(off, off + capLen, out);
+    const end = off + capLen;
+    if (link === decodeEth) return this.eth(off, end, out);
+    // Linux cooked captures (`tcpdump -i any`): v1 is 16 bytes with the protocol last, v2 is 20
+    // with it first; a netlink capture has no sll layer, and a protocol up to 1536 is not an
+    // ethertype (sll.ts).
+    const v1 = link === decodeSll;
+    const hlen = v1 ? 16 : 20;
+    if (end - off < hlen) return false;
+    const at = v1 ? off + 14 : off;
+    const hatype = v1 ? (buf[off + 2]! << 8) | buf[off + 3]! : (buf[off + 8]! << 8) | buf[off + 9]!;
+    const protocol = (buf[at]! << 8) | buf[at + 1]!;
+    if (hatype === ARPHRD_NETLINK || protocol <= 1536) return false;
+    out.protos |= B_SLL;
+    return this.ethertype(protocol, off + hlen, end, out);
   }
 
   private eth(off: number, end: number, out: FlatPacket): boolean {
@@ -123,10 +140,15 @@ export class FlatDecoder {
     const type = (b[off + 12]! << 8) | b[off + 13]!;
     out.protos |= B_ETH;
     if (type < ETHERTYPE_MIN) return false;
+    return this.ethertype(type, off + 14, end, out);
+  }
+
+  /** The payload of a link header naming ethertype `type`. */
+  private ethertype(type: number, off: number, end: number, out: FlatPacket): boolean {
     const dec = this.ethertypes.find(type);
-    if (dec === decodeIpv4) return this.ipv4(off + 14, end, out);
+    if (dec === decodeIpv4) return this.ipv4(off, end, out);
     // ARP on the outer frame only (inside a tunnel the packet is the outer IP header's flow).
-    return dec === decodeArp && this.tunnels === 0 && arp(b, off + 14, end, out);
+    return dec === decodeArp && this.tunnels === 0 && arp(this.b, off, end, out);
   }
 
   private ipv4(off: number, end: number, out: FlatPacket): boolean {
