@@ -43,7 +43,7 @@ export class FlatPacket {
   seq = 0;
   ack = 0;
   window = 0;
-  /** TCP/UDP payload: where it starts in the frame, its length per IP, and how much was captured. */
+  /** TCP/UDP payload: where it starts in the frame, its length per IP, and (TCP only) how much was captured. */
   payloadOffset = 0;
   payloadLen = 0;
   payloadCaptured = 0;
@@ -52,6 +52,18 @@ export class FlatPacket {
   vni = 0;
   outerSrc = 0;
   outerDst = 0;
+  // Flat decoder only, for readers that want more of the bytes (the journey correlator):
+  /** Where the innermost IPv4 header, its transport header and the frame's captured bytes end. */
+  ipOff = 0;
+  l4Off = 0;
+  capEnd = 0;
+  /** The Ethernet header right before the innermost IP header, or -1 (none, or a tunnel's IP in IP). */
+  ethOff = -1;
+  /** The tunnel read, whether or not an IP header follows it (`tunnel` is only set when one does). */
+  tunnelSeen = TUNNEL_NONE;
+  /** OVN's Geneve option: logical ingress and egress port keys, -1 without it. */
+  ovnIn = -1;
+  ovnOut = -1;
   /** DNS_QUERY: the message's id, its question's type and name (flat decoder only). */
   dns = DNS_NONE;
   dnsId = 0;

@@ -1,7 +1,7 @@
 // The flat decoder: `analyze`'s fast path. It reads the packet shapes that make up nearly all of a
 // pod's traffic (Ethernet and Linux cooked v1/v2 links, IPv4, TCP/UDP/ICMP, Geneve and VXLAN with
 // their inner frames, plain DNS queries, ARP) straight from the bytes into a FlatPacket, with no
-// layer objects and no allocation.
+// layer objects (nor any allocation but a DNS name's string the first time it is seen).
 // It is not a second decoder of record: it says "not mine" (false) for anything it does not read
 // exactly as the layer decoders do, and the caller then decodes that packet with the Dissector. So
 // it returns true only when the Dissector would find these same layers (same PROTO_BITS), report no
@@ -77,6 +77,8 @@ export class FlatDecoder {
   /** A tunnel header read and not yet followed by an IP header; tunnels read in this packet. */
   private pendingTunnel = TUNNEL_NONE;
   private tunnels = 0;
+  /** The Ethernet header read and not yet followed by an IP header, or -1. */
+  private lastEth = -1;
 
   constructor(d: Dissector) {
     this.linktypes = d.tables.linktype;
@@ -117,8 +119,11 @@ export class FlatDecoder {
     out.dns = DNS_NONE;
     this.pendingTunnel = TUNNEL_NONE;
     this.tunnels = 0;
+    this.lastEth = -1;
     out.layers = undefined;
     const end = off + capLen;
+    out.capEnd = end;
+    out.tunnelSeen = TUNNEL_NONE;
     if (link === decodeEth) return this.eth(off, end, out);
     // Linux cooked captures (`tcpdump -i any`): v1 is 16 bytes with the protocol last, v2 is 20
     // with it first; a netlink capture has no sll layer, and a protocol up to 1536 is not an
@@ -140,6 +145,7 @@ export class FlatDecoder {
     const type = (b[off + 12]! << 8) | b[off + 13]!;
     out.protos |= B_ETH;
     if (type < ETHERTYPE_MIN) return false;
+    this.lastEth = off;
     return this.ethertype(type, off + 14, end, out);
   }
 
@@ -172,6 +178,9 @@ export class FlatDecoder {
     // The tunnel (if any) read since the last IP header is this header's (flow.ts tunnelAround).
     out.tunnel = this.pendingTunnel;
     this.pendingTunnel = TUNNEL_NONE;
+    out.ipOff = off;
+    out.ethOff = this.lastEth;
+    this.lastEth = -1;
     out.ipVersion = 4;
     const proto = b[off + 9]!;
     out.proto = proto;
@@ -200,6 +209,7 @@ export class FlatDecoder {
     if (hlen < 20 || off + hlen > capEnd) return false;
     if (hlen > 20 && !tcpOptionsOk(b, off + 20, off + hlen)) return false;
     out.protos |= B_TCP;
+    out.l4Off = off;
     const sport = (b[off]! << 8) | b[off + 1]!;
     const dport = (b[off + 2]! << 8) | b[off + 3]!;
     const flags = ((b[off + 12]! & 0x0f) << 8) | b[off + 13]!;
@@ -234,6 +244,7 @@ export class FlatDecoder {
     const payEnd = off + length;
     if (length < 8 || payEnd > wireEnd) return false;
     out.protos |= B_UDP;
+    out.l4Off = off;
     const sport = (b[off]! << 8) | b[off + 1]!;
     const dport = (b[off + 2]! << 8) | b[off + 3]!;
     out.l4 = L4_UDP;
@@ -259,13 +270,23 @@ export class FlatDecoder {
     const v = b[off]!;
     const optEnd = off + 8 + ((v & 0x3f) << 2);
     if (v >>> 6 !== 0 || optEnd > end) return false;
+    let ovnIn = -1;
+    let ovnOut = -1;
     for (let o = off + 8; o < optEnd; ) {
-      const next = o + 4 + ((b[o + 3]! & 0x1f) << 2);
+      const dataLen = (b[o + 3]! & 0x1f) << 2;
+      const next = o + 4 + dataLen;
       if (next > optEnd) return false;
+      // OVN's option (class 0x0102, type 0x80, 4 bytes); the last one counts, as in decodeGeneve
+      if (dataLen === 4 && b[o] === 0x01 && b[o + 1] === 0x02 && b[o + 2] === 0x80) {
+        ovnIn = ((b[o + 4]! << 8) | b[o + 5]!) & 0x7fff;
+        ovnOut = (b[o + 6]! << 8) | b[o + 7]!;
+      }
       o = next;
     }
     if (!this.enterTunnel(TUNNEL_GENEVE, (b[off + 4]! << 16) | (b[off + 5]! << 8) | b[off + 6]!, out))
       return false;
+    out.ovnIn = ovnIn;
+    out.ovnOut = ovnOut;
     out.protos |= B_GENEVE;
     if (end <= optEnd) return true;
     const dec = this.ethertypes.find((b[off + 2]! << 8) | b[off + 3]!);
@@ -291,6 +312,7 @@ export class FlatDecoder {
   private enterTunnel(type: number, vni: number, out: FlatPacket): boolean {
     if (this.tunnels++ > 0) return false;
     this.pendingTunnel = type;
+    out.tunnelSeen = type;
     out.vni = vni;
     out.outerSrc = out.src;
     out.outerDst = out.dst;
@@ -387,6 +409,7 @@ function icmp(b: Uint8Array, off: number, end: number, out: FlatPacket): boolean
   // Cut short (an issue), or an error quoting a packet (decoded as further layers).
   if (n < 8 ? echo || error : error && n > 8) return false;
   out.protos |= B_ICMP;
+  out.l4Off = off;
   out.l4 = L4_ICMP;
   if ((echo || type === 42 || type === 43) && n >= 6) {
     const ident = (b[off + 4]! << 8) | b[off + 5]!;

@@ -3,6 +3,8 @@
 // at each point, in path order, with what changed between points and how long each hop took.
 import { defaultDissector } from '../decode/bindings.ts';
 import type { Dissector } from '../decode/dissector.ts';
+import { FlatDecoder } from '../decode/flat.ts';
+import { FlatPacket } from '../decode/flat-packet.ts';
 import type { Packet } from '../decode/packet.ts';
 import { NettraceError } from '../errors.ts';
 import { readCaptureFile } from '../pcap/reader.ts';
@@ -10,6 +12,7 @@ import type { CaptureDiagnostic, CaptureInterface } from '../pcap/types.ts';
 import { ClockBook } from './clock.ts';
 import { decideDirections, orderSightings, type PathPoints } from './direction.ts';
 import { extract, PacketView } from './fingerprint.ts';
+import { extractFlat } from './flat-view.ts';
 import { Correlation } from './materialize.ts';
 import { findRetransmissions, pairReplies } from './pairing.ts';
 import { buildPasses, coalesceSegments, type RawJourney } from './passes.ts';
@@ -67,7 +70,17 @@ export class Correlator {
     if (pi < 0 || pi >= this.points.length || !Number.isInteger(pi)) {
       throw new NettraceError('unknown-point', `no capture point #${pi} (there are ${this.points.length})`);
     }
-    if (!extract(p, this.view)) {
+    this.sighting(pi, tsSec, tsNsec, extract(p, this.view), frame);
+  }
+
+  /** `add` of a frame the flat decoder read into `fp` from `buf`, at point index `pi`. */
+  addFlat(pi: number, tsSec: number, tsNsec: number, fp: FlatPacket, buf: Uint8Array, frame: number): void {
+    this.sighting(pi, tsSec, tsNsec, extractFlat(fp, buf, this.view), frame);
+  }
+
+  /** The packet `view` holds (when `ip`: it had an IP header) seen at point `pi`. */
+  private sighting(pi: number, tsSec: number, tsNsec: number, ip: boolean, frame: number): void {
+    if (!ip) {
       this.nonIp++;
       return;
     }
@@ -158,6 +171,8 @@ export interface CorrelateCaptureOptions extends CorrelatorOptions {
   /** Capture interface name (or "#<index>") -> point id, for names that are not point ids. */
   interfaces?: Record<string, string>;
   dissector?: Dissector;
+  /** Read the common packet shapes with the flat decoder (default true); the result is the same. */
+  flat?: boolean;
 }
 
 export interface CaptureCorrelation extends CorrelationResult {
@@ -188,6 +203,8 @@ export function correlateCaptureLazy(
 ): { correlation: Correlation; packets: number; diagnostic?: CaptureDiagnostic } {
   const c = new Correlator(points, opts);
   const d = opts.dissector ?? journeyDissector();
+  const flat = opts.flat === false ? undefined : new FlatDecoder(d);
+  const fp = new FlatPacket();
   const byIface: number[] = [];
   const resolve = (iface: CaptureInterface): number => {
     const name = iface.name ?? '';
@@ -199,7 +216,8 @@ export function correlateCaptureLazy(
     return id === undefined ? -1 : c.pointIndex(id);
   };
   const res = readCaptureFile(path, {
-    onPacket(rec, iface) {
+    // In place, and through the flat decoder first (the Dissector for what it declines), as analyze.
+    onFrame(rec, iface) {
       let pi = byIface[rec.interfaceId];
       if (pi === undefined) {
         pi = resolve(iface);
@@ -209,7 +227,13 @@ export function correlateCaptureLazy(
         c.unknownPoint++;
         return;
       }
-      c.add(pi, rec.tsSec, rec.tsNsec, d.decode(rec.data, rec.origLen, rec.linktype), rec.number);
+      const buf = rec.buf;
+      if (flat?.decodeAt(buf, rec.offset, rec.capLen, rec.origLen, rec.linktype, fp)) {
+        c.addFlat(pi, rec.tsSec, rec.tsNsec, fp, buf, rec.number);
+        return;
+      }
+      const data = buf.subarray(rec.offset, rec.offset + rec.capLen);
+      c.add(pi, rec.tsSec, rec.tsNsec, d.decode(data, rec.origLen, rec.linktype), rec.number);
     },
   });
   const out: { correlation: Correlation; packets: number; diagnostic?: CaptureDiagnostic } = {

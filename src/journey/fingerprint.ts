@@ -102,7 +102,7 @@ export function fingerprintHash(v: PacketView): number {
   return fmix(h);
 }
 
-function mac(b: Uint8Array, o: number): number {
+export function mac(b: Uint8Array, o: number): number {
   return (
     ((b[o]! << 8) | b[o + 1]!) * 4294967296 +
     ((b[o + 2]! << 24) >>> 0) +
@@ -110,9 +110,10 @@ function mac(b: Uint8Array, o: number): number {
   );
 }
 
-function hashSpan(b: Uint8Array, off: number, wireLen: number): number {
+/** payloadHash of the first HASHED_PAYLOAD bytes of a payload, as far as the frame (to `end`) has them. */
+export function hashSpan(b: Uint8Array, off: number, wireLen: number, end = b.length): number {
   let n = wireLen < HASHED_PAYLOAD ? wireLen : HASHED_PAYLOAD;
-  if (off + n > b.length) n = b.length > off ? b.length - off : 0;
+  if (off + n > end) n = end > off ? end - off : 0;
   return n > 0 ? payloadHash(b, off, n) : 0;
 }
 
