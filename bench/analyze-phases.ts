@@ -114,11 +114,11 @@ else {
   process.stdout.write(
     [
       "where analyze's CPU goes (in-process, least of 3, not counting node's start-up):",
-      `  read (pcap reader alone)                    ${s(read)}`,
+      `  read (pcap reader alone)                      ${s(read)}`,
       `  + decode (flat, or every layer when declined) ${s(decode)}`,
-      `  + conversations (flows, TCP, HTTP, DNS)     ${s(conv)}   cold: the first pass in a process`,
-      `    the same pass, third in one process       ${s(warm)}   warm: the difference is mostly V8 compiling the hot code`,
-      `  writing the JSON                            ${s(written)}`,
+      `  + conversations (flows, TCP, HTTP, DNS)       ${s(conv)}   cold: the first pass in a process`,
+      `    the same pass, third in one process         ${s(warm)}   warm: the difference is mostly V8 compiling the hot code`,
+      `  writing the JSON                              ${s(written)}`,
       '',
     ].join('\n'),
   );

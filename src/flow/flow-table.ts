@@ -342,8 +342,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   /** Twice the entries: each (retired ones too) moves to its place in the new table. */
   private grow() {
     const old = this.words;
-    const oldRecs = this.recs;
-    const recs = new Float64Array(oldRecs.length * 2);
+    const recs = new Float64Array(this.recs.length * 2);
     const w = new Int32Array(recs.buffer);
     const mask = this.mask * 2 + 1;
     for (let e = 0; e < old.length; e += ENT * 2) {
@@ -358,9 +357,9 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
         0;
       let i = h & mask;
       while (w[i * (ENT * 2) + E_ID] !== 0) i = (i + 1) & mask;
-      const from = e >> 1;
-      const to = i * ENT;
-      for (let k = 0; k < ENT; k++) recs[to + k] = oldRecs[from + k]!;
+      // Through the int32 view: an entry's words read as a double may be a NaN, whose bits an
+      // engine need not keep.
+      w.set(old.subarray(e, e + ENT * 2), i * (ENT * 2));
       this.pos[id] = i;
     }
     this.recs = recs;

@@ -13,7 +13,6 @@ export const STOP = -1;
 export const MAX_RECORD = 256 * 1024 * 1024;
 
 export interface ParseContext {
-  readonly handlers: CaptureHandlers;
   /** Packets delivered so far (the next record's number is packets + 1). */
   packets: number;
   bytes: number;

@@ -3,7 +3,8 @@
 //
 // Chunks are parsed in place; only a record cut by a chunk boundary is copied, into `carry`, and
 // only up to its end, so input is copied at most once and never concatenated. Packet data handed
-// to onPacket is a view into the chunk (or into `carry`), valid until the handler returns.
+// to onPacket is a view into the chunk (or into `carry`), valid until the handler returns; onFrame
+// gets the chunk itself and the frame's offset in it, in one record reused for every packet.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { NettraceError } from '../errors.ts';
 import { hex32, type ParseContext, packetDelivery, type RecordFormat, STOP, u32le } from './format.ts';
@@ -43,7 +44,6 @@ export class CaptureParser {
     const interfaces = this.interfaces;
     const prefix = opts.source === undefined ? '' : `${opts.source}: `;
     const ctx: ParseContext = {
-      handlers,
       packets: 0,
       bytes: 0,
       interfaces,
