@@ -7,6 +7,7 @@
 import { tunnelAround } from '../../flow/flow.ts';
 import { keyFromLayers } from '../../flow/flow-key.ts';
 import { readCaptureFile } from '../../pcap/reader.ts';
+import { LINKTYPE } from '../bindings.ts';
 import { hex, ipv4ToString } from '../bytes.ts';
 import type { Dissector } from '../dissector.ts';
 import type { FlatDecoder } from '../flat.ts';
@@ -22,6 +23,7 @@ import {
 } from '../flat-packet.ts';
 import type { DnsLayer, Layer } from '../layers.ts';
 import type { Packet } from '../packet.ts';
+import type { Captured } from './flat-frames-tunnel.ts';
 
 type Field = Exclude<keyof FlatPacket, 'layers'>;
 
@@ -242,13 +244,15 @@ export interface FlatTally {
   declined: number;
   /** Taken packets by takenKind. */
   kinds: Record<string, number>;
+  /** Taken packets by link type. */
+  links: Record<number, number>;
   /** Disagreements: frame number, the frame's bytes in hex, and flatMismatch's description. */
   mismatches: { frame: number; origLen: number; hex: string; why: string }[];
 }
 
 /** flatMismatch on every packet of a capture file, counting what the flat decoder took. */
 export function flatTally(path: string, d: Dissector, flat: FlatDecoder): FlatTally {
-  const t: FlatTally = { packets: 0, taken: 0, declined: 0, kinds: {}, mismatches: [] };
+  const t: FlatTally = { packets: 0, taken: 0, declined: 0, kinds: {}, links: {}, mismatches: [] };
   readCaptureFile(path, {
     onPacket(rec) {
       t.packets++;
@@ -257,6 +261,7 @@ export function flatTally(path: string, d: Dissector, flat: FlatDecoder): FlatTa
         t.taken++;
         const kind = takenKind(flatOut);
         t.kinds[kind] = (t.kinds[kind] ?? 0) + 1;
+        t.links[rec.linktype] = (t.links[rec.linktype] ?? 0) + 1;
       } else t.declined++;
       if (r.mismatch !== undefined) {
         t.mismatches.push({
@@ -270,3 +275,58 @@ export function flatTally(path: string, d: Dissector, flat: FlatDecoder): FlatTa
   });
   return t;
 }
+
+// ---- Property runs -------------------------------------------------------------------------
+
+const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** What a property run of `contract` saw. */
+export interface Stats {
+  runs: number;
+  taken: number;
+  /** Taken frames by takenKind: "tcp", "udp+geneve+dns", "arp", ... */
+  kinds: Map<string, number>;
+  /** Taken frames by link type and takenKind: "113 tcp", "276 arp", ... */
+  links: Map<string, number>;
+  /** Taken Linux cooked frames by link type and header field: "113 hatype 778", "276 halen>8". */
+  cooked: Map<string, number>;
+}
+export const newStats = (): Stats => ({
+  runs: 0,
+  taken: 0,
+  kinds: new Map(),
+  links: new Map(),
+  cooked: new Map(),
+});
+const bump = (m: Map<string, number>, key: string): void => {
+  m.set(key, (m.get(key) ?? 0) + 1);
+};
+
+/** fast-check property body: the contract on one frame, counting what the flat decoder took. */
+export function contract(d: Dissector, flat: FlatDecoder, stats: Stats) {
+  const out = new FlatPacket();
+  return (c: Captured): void => {
+    const why = flatMismatch(d, flat, c.data, c.origLen, c.linktype);
+    if (why !== undefined) {
+      throw new Error(`${why}\nframe ${toHex(c.data)} linktype ${c.linktype} origLen ${c.origLen}`);
+    }
+    stats.runs++;
+    if (!flat.decode(c.data, c.origLen, c.linktype, out)) return;
+    stats.taken++;
+    const kind = takenKind(out);
+    bump(stats.kinds, kind);
+    bump(stats.links, `${c.linktype} ${kind}`);
+    const b = c.data;
+    if (c.linktype === LINKTYPE.LINUX_SLL) {
+      bump(stats.cooked, `${c.linktype} hatype ${(b[2]! << 8) | b[3]!}`);
+      if (((b[4]! << 8) | b[5]!) > 8) bump(stats.cooked, `${c.linktype} halen>8`);
+    } else if (c.linktype === LINKTYPE.LINUX_SLL2) {
+      bump(stats.cooked, `${c.linktype} hatype ${(b[8]! << 8) | b[9]!}`);
+      if (b[11]! > 8) bump(stats.cooked, `${c.linktype} halen>8`);
+    }
+  };
+}
+
+/** Total of the counts whose key passes `match`. */
+export const count = (m: Map<string, number>, match: (key: string) => boolean): number =>
+  [...m].reduce((n, [key, c]) => n + (match(key) ? c : 0), 0);
