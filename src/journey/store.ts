@@ -16,6 +16,8 @@ function grow<T extends Typed>(a: T, cap: number): T {
 }
 
 const KEY_WORDS = 8;
+/** Slots of the direct-mapped caches (address and MAC texts, tunnels). */
+const CACHE_SLOTS = 1024;
 
 type TunnelKey = Pick<
   PacketView,
@@ -72,6 +74,8 @@ export class SightingStore {
   readonly tunnels: EncapInfo[] = [];
   private readonly tunnelIndex = new Map<number, number[]>();
   private readonly tunnelKeys: TunnelKey[] = [];
+  /** By the low bits of a tunnel key's hash: the tunnel last interned with it, or -1. */
+  private readonly tunnelRecent = new Int32Array(CACHE_SLOTS).fill(-1);
 
   /** Records one sighting of the packet described by `v`; returns its index. */
   add(point: number, time: number, frame: number, v: PacketView): number {
@@ -119,25 +123,41 @@ export class SightingStore {
     return this.gIpv[this.group[s]!] === 4 ? this.ip4Text(this.dst[s]!) : this.addr6[this.dst[s]!]!;
   }
 
-  // A capture holds few distinct addresses and MACs: one string each, shared by every sighting.
+  // A capture holds few distinct addresses and MACs: one string each, shared by every sighting,
+  // found first through a small direct-mapped cache (a Map lookup per sighting was a tenth of
+  // materialising a big capture's journeys).
   private readonly ip4Cache = new Map<number, string>();
   private readonly macCache = new Map<number, string>();
+  private readonly ip4Keys = new Float64Array(CACHE_SLOTS).fill(-1);
+  private readonly ip4Texts: string[] = new Array<string>(CACHE_SLOTS).fill('');
+  private readonly macKeys = new Float64Array(CACHE_SLOTS).fill(-1);
+  private readonly macTexts: string[] = new Array<string>(CACHE_SLOTS).fill('');
 
   ip4Text(a: number): string {
+    const i = (a ^ (a >>> 13)) & (CACHE_SLOTS - 1);
+    if (this.ip4Keys[i] === a) return this.ip4Texts[i]!;
     let t = this.ip4Cache.get(a);
     if (t === undefined) {
       t = ipv4ToString(a);
       this.ip4Cache.set(a, t);
     }
+    this.ip4Keys[i] = a;
+    this.ip4Texts[i] = t;
     return t;
   }
 
   macText(m: number): string {
+    // The low 32 bits pick the slot (MACs of one capture differ mostly there).
+    const lo = m | 0;
+    const i = (lo ^ (lo >>> 13)) & (CACHE_SLOTS - 1);
+    if (this.macKeys[i] === m) return this.macTexts[i]!;
     let t = this.macCache.get(m);
     if (t === undefined) {
       t = macText(m);
       this.macCache.set(m, t);
     }
+    this.macKeys[i] = m;
+    this.macTexts[i] = t;
     return t;
   }
 
@@ -220,21 +240,15 @@ export class SightingStore {
     let h = Math.imul(v.vni ^ (v.tunnel << 24), 0x9e3779b1);
     h = Math.imul(h ^ v.outerSrc ^ (v.ovnIn << 16), 0x85ebca6b);
     h = (Math.imul(h ^ v.outerDst ^ v.ovnOut, 0xc2b2ae35) ^ v.outerIpv) | 0;
+    // The tunnel last found with this hash's slot first (no Map lookup for most packets).
+    const slot = h & (CACHE_SLOTS - 1);
+    const last = this.tunnelRecent[slot]!;
+    if (last >= 0 && this.sameTunnel(last, v)) return last;
     const bucket = this.tunnelIndex.get(h);
     if (bucket !== undefined) {
       for (const i of bucket) {
-        const k = this.tunnelKeys[i]!;
-        if (
-          k.tunnel === v.tunnel &&
-          k.vni === v.vni &&
-          k.outerIpv === v.outerIpv &&
-          k.outerSrc === v.outerSrc &&
-          k.outerDst === v.outerDst &&
-          k.outerSrc6 === v.outerSrc6 &&
-          k.outerDst6 === v.outerDst6 &&
-          k.ovnIn === v.ovnIn &&
-          k.ovnOut === v.ovnOut
-        ) {
+        if (this.sameTunnel(i, v)) {
+          this.tunnelRecent[slot] = i;
           return i;
         }
       }
@@ -259,7 +273,23 @@ export class SightingStore {
     });
     if (bucket === undefined) this.tunnelIndex.set(h, [i]);
     else bucket.push(i);
+    this.tunnelRecent[slot] = i;
     return i;
+  }
+
+  private sameTunnel(i: number, v: PacketView): boolean {
+    const k = this.tunnelKeys[i]!;
+    return (
+      k.tunnel === v.tunnel &&
+      k.vni === v.vni &&
+      k.outerIpv === v.outerIpv &&
+      k.outerSrc === v.outerSrc &&
+      k.outerDst === v.outerDst &&
+      k.outerSrc6 === v.outerSrc6 &&
+      k.outerDst6 === v.outerDst6 &&
+      k.ovnIn === v.ovnIn &&
+      k.ovnOut === v.ovnOut
+    );
   }
 
   private growSightings(): void {
