@@ -240,8 +240,15 @@ export class ConversationAnalyzer {
     if (h === undefined && cap > 0 && mayStartHttp(data[off]!)) {
       const end = off + Math.min(cap, key.payloadLen);
       if (startsLikeHttp(data, off, end) !== 0) {
-        h = conns[id] = this.table.flow(id).http = new HttpConnection(id, this.httpLog);
+        const flow = this.table.flow(id);
+        h = conns[id] = flow.http = new HttpConnection(id, this.httpLog);
         this.httpConnections++;
+        // On a connection seen from its handshake, the other side's stream goes on where the TCP
+        // tracker says it will: a response whose first segment comes late is then held for it,
+        // not parsed from its second segment (and its head lost).
+        const other = this.table.dir === 0 ? 1 : 0;
+        const next = this.table.tcpNext(id, other);
+        if (next >= 0 && flow.tcp !== undefined && !flow.tcp.pickedUp) h.expect(other, next);
       }
     }
     if (h !== undefined) {

@@ -76,6 +76,19 @@ export class HttpConnection extends Direction {
   }
 
   /**
+   * Direction `dir`'s stream starts at sequence `seq`, a message boundary (its side's handshake was
+   * seen, no data yet): a later segment of it that arrives first is then held for the gap, not
+   * taken as the start. Ignored once the direction has had a segment.
+   */
+  expect(dir: 0 | 1, seq: number): void {
+    const d = dir === 0 ? this.d0 : this.d1;
+    if (d.seqKnown) return;
+    d.seqKnown = true;
+    d.nextSeq = seq | 0;
+    d.state = NEXT;
+  }
+
+  /**
    * One TCP segment's payload in direction `dir`: `len` bytes from sequence `seq`, of which the
    * first `cap` were captured at `data[off..]`.
    */
