@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { analyzeFiles } from '../src/analyze.ts';
 import { defaultDissector } from '../src/decode/bindings.ts';
 import { correlateCapture, correlateCaptureLazy } from '../src/journey/correlate.ts';
-import type { CapturePoint } from '../src/journey/types.ts';
+import { natCopy, THREE_POINTS } from '../src/journey/testkit.ts';
 import { readCaptureFile } from '../src/pcap/reader.ts';
 import { writePcapngFile } from '../src/pcap/writer.ts';
 import { best, fmt } from './measure.ts';
@@ -26,17 +26,7 @@ const PACKETS = 1_000_000;
 const source = join(workDir, `mix-${PACKETS}.pcap`);
 const threePoint = join(workDir, `journey-3x${PACKETS}.pcapng`);
 
-export const POINTS: CapturePoint[] = [
-  { id: 'worker-0/eth0@nettools-dual-pod', node: 'worker-0', interface: 'eth0', role: 'pod', order: 0 },
-  {
-    id: 'worker-0/a3f5c2b19e0d4c7',
-    node: 'worker-0',
-    interface: 'a3f5c2b19e0d4c7',
-    role: 'host-veth',
-    order: 1,
-  },
-  { id: 'worker-0/ens2f0np0', node: 'worker-0', interface: 'ens2f0np0', role: 'nic', order: 2 },
-];
+export const POINTS = THREE_POINTS;
 
 function ensureSource(): void {
   if (existsSync(source) && statSync(source).size > 0) return;
@@ -45,25 +35,6 @@ function ensureSource(): void {
   const r = spawnSync('python3', [GENPCAP, `${source}.tmp`, String(PACKETS), '1'], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('genpcap.py failed');
   renameSync(`${source}.tmp`, source);
-}
-
-/** The NIC's view of a frame: innermost IPv4 source SNATed, source port moved, TTL - 1. */
-function natCopy(data: Uint8Array, d: ReturnType<typeof defaultDissector>): Uint8Array {
-  const out = data.slice();
-  const p = d.decode(out, out.length, 1);
-  let ip = -1;
-  for (let i = 0; i < p.layers.length; i++) if (p.layers[i]!.proto === 'ip') ip = i;
-  const l = p.layers[ip];
-  if (l === undefined || l.proto !== 'ip') return out;
-  out.set([198, 18, 0, 9], l.offset + 12);
-  out[l.offset + 8] = out[l.offset + 8]! - 1;
-  const l4 = p.layers[ip + 1];
-  if (l4 !== undefined && (l4.proto === 'tcp' || l4.proto === 'udp')) {
-    const port = (l4.srcPort + 20000) & 0xffff;
-    out[l4.offset] = port >>> 8;
-    out[l4.offset + 1] = port & 255;
-  }
-  return out;
 }
 
 function ensureThreePoint(): void {

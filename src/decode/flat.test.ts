@@ -5,7 +5,7 @@
 // `--decode-as` rules and a shallow Dissector, and once more at the level of the whole analysis
 // (flat and layer paths give the same result).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -18,6 +18,7 @@ import type { Dissector } from './dissector.ts';
 import { FlatDecoder } from './flat.ts';
 import { FlatPacket } from './flat-packet.ts';
 import {
+  captures,
   contract,
   count,
   type FlatTally,
@@ -33,19 +34,6 @@ import { ascii, concat, eth, geneve, ovnOption, tcp, udp, vxlan } from './test-s
 
 const TESTDATA = fileURLToPath(new URL('../../testdata/', import.meta.url));
 const CORPORA = fileURLToPath(new URL('../../../shared/corpora/', import.meta.url));
-
-function captures(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(pcap|pcapng|cap)$/i.test(name)) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function assertAgrees(t: FlatTally, path: string): void {
   const shown = t.mismatches

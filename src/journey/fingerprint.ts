@@ -5,15 +5,15 @@
 //
 // extract() fills one reusable view per packet: everything the correlator keeps is a number, so the
 // hot path allocates nothing but the decoder's own layers.
+import { TUNNEL_GENEVE, TUNNEL_NONE, TUNNEL_VXLAN } from '../decode/flat-packet.ts';
 import type { Layer } from '../decode/layers.ts';
 import type { Packet } from '../decode/packet.ts';
 
 /** Bytes of payload hashed: enough to tell packets apart, little enough to stay cheap. */
 export const HASHED_PAYLOAD = 64;
 
-export const TUNNEL_NONE = 0;
-export const TUNNEL_GENEVE = 1;
-export const TUNNEL_VXLAN = 2;
+// The flat decoder's tunnel kinds are the view's: one set of numbers.
+export { TUNNEL_GENEVE, TUNNEL_NONE, TUNNEL_VXLAN } from '../decode/flat-packet.ts';
 
 /** The fields of one packet the correlator keeps, flattened; reused from packet to packet. */
 export class PacketView {
@@ -117,6 +117,16 @@ export function hashSpan(b: Uint8Array, off: number, wireLen: number, end = b.le
   return n > 0 ? payloadHash(b, off, n) : 0;
 }
 
+/** The transport fields a packet without them leaves at these values (extract, extractFlat). */
+export function clearTransport(v: PacketView): void {
+  v.seq = 0;
+  v.ack = 0;
+  v.flags = 0;
+  v.sport = 0;
+  v.dport = 0;
+  v.app = -1;
+}
+
 /**
  * Fills `v` from the innermost IP packet of `p` (after the last tunnel, before any packet quoted
  * by an ICMP error). False when the frame holds no IP packet (ARP, LLDP, ...).
@@ -174,12 +184,7 @@ export function extract(p: Packet, v: PacketView): boolean {
   } else {
     return false;
   }
-  v.seq = 0;
-  v.ack = 0;
-  v.flags = 0;
-  v.sport = 0;
-  v.dport = 0;
-  v.app = -1;
+  clearTransport(v);
   const l4: Layer | undefined = ip + 1 < n ? layers[ip + 1] : undefined;
   if (l4 !== undefined && l4.proto === 'tcp') {
     v.seq = l4.seq;

@@ -19,6 +19,7 @@ import { readCaptureFile } from '../pcap/reader.ts';
 import { type CorrelateCaptureOptions, correlateCapture, journeyDissector } from './correlate.ts';
 import { captures, checkCapture, checkers, describeFrame, tally } from './test-support/flat-view-check.ts';
 import { frames, writeThreePoints } from './test-support/flat-view-frames.ts';
+import { THREE_POINTS } from './testkit.ts';
 import type { CapturePoint } from './types.ts';
 
 const TESTDATA = fileURLToPath(new URL('../../testdata/', import.meta.url));
@@ -234,17 +235,7 @@ describe('extractFlat = extract: whole correlations, flat path on and off', () =
     const dir = mkdtempSync(join(tmpdir(), 'nettrace-flat-view-'));
     try {
       const path = join(dir, 'three-points.pcapng');
-      const points: CapturePoint[] = [
-        { id: 'worker-0/eth0@pod', node: 'worker-0', interface: 'eth0', role: 'pod', order: 0 },
-        {
-          id: 'worker-0/a3f5c2b19e0d4c7',
-          node: 'worker-0',
-          interface: 'a3f5c2b19e0d4c7',
-          role: 'host-veth',
-          order: 1,
-        },
-        { id: 'worker-0/ens2f0np0', node: 'worker-0', interface: 'ens2f0np0', role: 'nic', order: 2 },
-      ];
+      const points = THREE_POINTS;
       const pkts = syntheticTraffic(120);
       writeThreePoints(path, points, pkts);
       assert.equal(statSync(path).mode & 0o777, 0o600);

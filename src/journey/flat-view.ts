@@ -2,22 +2,15 @@
 // of a frame, with no layer objects, exactly as `extract` fills it from the layers. flat-view.test.ts
 // checks the two agree on every capture and on generated frames; a frame the flat decoder declines
 // goes through the Dissector and `extract`.
+import { type FlatPacket, L4_ICMP, L4_TCP, L4_UDP } from '../decode/flat-packet.ts';
 import {
-  TUNNEL_GENEVE as FLAT_GENEVE,
-  TUNNEL_NONE as FLAT_NONE,
-  type FlatPacket,
-  L4_ICMP,
-  L4_TCP,
-  L4_UDP,
-} from '../decode/flat-packet.ts';
-import {
+  clearTransport,
   fingerprintHash,
   hashSpan,
   mac,
   type PacketView,
   TUNNEL_GENEVE,
   TUNNEL_NONE,
-  TUNNEL_VXLAN,
 } from './fingerprint.ts';
 
 /**
@@ -37,12 +30,7 @@ export function extractFlat(fp: FlatPacket, b: Uint8Array, v: PacketView): boole
   v.src = fp.src;
   v.dst = fp.dst;
   v.ttl = b[ip + 8]!;
-  v.seq = 0;
-  v.ack = 0;
-  v.flags = 0;
-  v.sport = 0;
-  v.dport = 0;
-  v.app = -1;
+  clearTransport(v);
   const l4 = fp.l4;
   if (l4 === L4_TCP) {
     v.seq = fp.seq >>> 0;
@@ -83,18 +71,12 @@ export function extractFlat(fp: FlatPacket, b: Uint8Array, v: PacketView): boole
     v.macSrc = -1;
     v.macDst = -1;
   }
-  v.tunnel = TUNNEL_NONE;
-  if (fp.tunnelSeen !== FLAT_NONE) {
+  v.tunnel = fp.tunnelSeen;
+  if (fp.tunnelSeen !== TUNNEL_NONE) {
     v.vni = fp.vni;
-    if (fp.tunnelSeen === FLAT_GENEVE) {
-      v.tunnel = TUNNEL_GENEVE;
-      v.ovnIn = fp.ovnIn;
-      v.ovnOut = fp.ovnOut;
-    } else {
-      v.tunnel = TUNNEL_VXLAN;
-      v.ovnIn = -1;
-      v.ovnOut = -1;
-    }
+    const geneve = fp.tunnelSeen === TUNNEL_GENEVE;
+    v.ovnIn = geneve ? fp.ovnIn : -1;
+    v.ovnOut = geneve ? fp.ovnOut : -1;
     v.outerIpv = 4;
     v.outerSrc = fp.outerSrc;
     v.outerDst = fp.outerDst;

@@ -2,6 +2,7 @@
 // re-described as each hop would show it (NATed, routed, tunnelled), and written as real bytes
 // (checksums included) so they go through the real decoders and the pcapng writer.
 import { defaultDissector } from '../decode/bindings.ts';
+import type { Dissector } from '../decode/dissector.ts';
 import type { Packet } from '../decode/packet.ts';
 import { writePcapngFile } from '../pcap/writer.ts';
 import { Correlator } from './correlate.ts';
@@ -351,4 +352,36 @@ export function correlate(
     c.add(x.point, BASE_SEC + Math.floor(x.t / 1e9), nsOf(x.t), decodeFrame(frame(x.pkt)));
   }
   return c.result();
+}
+
+/** A pod's eth0, its host veth and the node's NIC: the bench's and the flat-view test's three points. */
+export const THREE_POINTS: CapturePoint[] = [
+  { id: 'worker-0/eth0@nettools-dual-pod', node: 'worker-0', interface: 'eth0', role: 'pod', order: 0 },
+  {
+    id: 'worker-0/a3f5c2b19e0d4c7',
+    node: 'worker-0',
+    interface: 'a3f5c2b19e0d4c7',
+    role: 'host-veth',
+    order: 1,
+  },
+  { id: 'worker-0/ens2f0np0', node: 'worker-0', interface: 'ens2f0np0', role: 'nic', order: 2 },
+];
+
+/** The NIC's view of an Ethernet frame: innermost IPv4 source SNATed to 198.18.0.9, TTL - 1, TCP/UDP source port moved. */
+export function natCopy(data: Uint8Array, d: Dissector): Uint8Array {
+  const out = data.slice();
+  const p = d.decode(out, out.length, 1);
+  let ip = -1;
+  for (let i = 0; i < p.layers.length; i++) if (p.layers[i]!.proto === 'ip') ip = i;
+  const l = p.layers[ip];
+  if (l === undefined || l.proto !== 'ip') return out;
+  out.set([198, 18, 0, 9], l.offset + 12);
+  out[l.offset + 8] = out[l.offset + 8]! - 1;
+  const l4 = p.layers[ip + 1];
+  if (l4 !== undefined && (l4.proto === 'tcp' || l4.proto === 'udp')) {
+    const port = (l4.srcPort + 20000) & 0xffff;
+    out[l4.offset] = port >>> 8;
+    out[l4.offset + 1] = port & 255;
+  }
+  return out;
 }

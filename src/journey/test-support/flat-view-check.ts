@@ -4,8 +4,6 @@
 // offset with other bytes before and after it, as the capture reader hands it out). Used by
 // flat-view.test.ts on captures and on generated frames.
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { defaultDissector } from '../../decode/bindings.ts';
 import type { Dissector } from '../../decode/dissector.ts';
 import { FlatDecoder } from '../../decode/flat.ts';
@@ -15,19 +13,7 @@ import { journeyDissector } from '../correlate.ts';
 import { extract, PacketView, TUNNEL_GENEVE, TUNNEL_NONE, TUNNEL_VXLAN } from '../fingerprint.ts';
 import { extractFlat } from '../flat-view.ts';
 
-/** Every capture file under `dir`, in a stable order. */
-export function captures(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(pcap|pcapng|cap)$/i.test(name)) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+export { captures } from '../../decode/test-support/flat-check.ts';
 
 // ---- The contract on one frame ---------------------------------------------------------------
 

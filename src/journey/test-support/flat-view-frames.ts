@@ -3,7 +3,6 @@
 // option, and a synthetic capture of the same traffic at three points with SNAT at the last.
 import fc from 'fast-check';
 import { defaultDissector, LINKTYPE } from '../../decode/bindings.ts';
-import type { Dissector } from '../../decode/dissector.ts';
 import {
   buildIp4,
   bytes,
@@ -25,6 +24,7 @@ import {
 } from '../../decode/test-support/flat-frames-tunnel.ts';
 import { geneve, ovnOption, tcp, udp } from '../../decode/test-support/l4-build.ts';
 import { writePcapngFile } from '../../pcap/writer.ts';
+import { natCopy } from '../testkit.ts';
 import type { CapturePoint } from '../types.ts';
 
 // ---- Generated frames --------------------------------------------------------------------------
@@ -107,25 +107,6 @@ export const frames: fc.Arbitrary<Captured> = fc.oneof(
 );
 
 // ---- A capture at three points -----------------------------------------------------------------
-
-/** The NIC's view of a frame (as bench/journey.ts makes it): innermost IPv4 source SNATed, TTL - 1, source port moved. */
-export function natCopy(data: Uint8Array, d: Dissector): Uint8Array {
-  const out = data.slice();
-  const p = d.decode(out, out.length, LINKTYPE.ETHERNET);
-  let ip = -1;
-  for (let i = 0; i < p.layers.length; i++) if (p.layers[i]!.proto === 'ip') ip = i;
-  const l = p.layers[ip];
-  if (l === undefined || l.proto !== 'ip') return out;
-  out.set([198, 18, 0, 9], l.offset + 12);
-  out[l.offset + 8] = (out[l.offset + 8]! - 1) & 255;
-  const l4 = p.layers[ip + 1];
-  if (l4 !== undefined && (l4.proto === 'tcp' || l4.proto === 'udp')) {
-    const port = (l4.srcPort + 20000) & 0xffff;
-    out[l4.offset] = port >>> 8;
-    out[l4.offset + 1] = port & 255;
-  }
-  return out;
-}
 
 /**
  * Writes `pkts` as seen at three `points` (Ethernet interfaces named by point id): as they are at
