@@ -100,6 +100,18 @@ export class HttpConnection extends Direction {
       d.nextSeq = seq | 0;
     }
     const rel = (seq - d.nextSeq) | 0;
+    // Scanning for a message start, in order or past a gap, and this one does not start like
+    // HTTP: all there is to do is to move on (what accept would do, in fewer steps: most payload
+    // on a connection that once spoke HTTP is bodies or some other protocol).
+    if (
+      d.state === SCAN &&
+      rel >= 0 &&
+      (d.held === undefined || d.held.length === 0) &&
+      (cap <= 0 || startsLikeHttp(data, off, off + Math.min(cap, len)) === 0)
+    ) {
+      d.nextSeq = (seq + len) | 0;
+      return;
+    }
     if (rel > 0 && d.state !== SCAN) {
       this.hold(d, seq, data, off, cap, len, tNs);
       return;
