@@ -34,7 +34,7 @@ import {
 import { decodeGeneve } from './geneve.ts';
 import { decodeHttp, startsHttpMessage } from './http.ts';
 import { decodeIcmp } from './icmp.ts';
-import { decodeIpv4 } from './ipv4.ts';
+import { badIpv4Option, decodeIpv4 } from './ipv4.ts';
 import { PROTO_BITS } from './packet.ts';
 import { decodeSll, decodeSll2 } from './sll.ts';
 import { decodeTcp } from './tcp.ts';
@@ -167,7 +167,7 @@ export class FlatDecoder {
     const fo = (b[off + 6]! << 8) | b[off + 7]!;
     // Too short a header or length, GSO (length 0), options cut off, fragments: the Dissector's.
     if (hlen < 20 || totalLen < hlen || off + hlen > end || (fo & 0x3fff) !== 0) return false;
-    if (hlen > 20 && !optionsOk(b, off + 20, off + hlen)) return false;
+    if (hlen > 20 && badIpv4Option(b, off + 20, off + hlen) >= 0) return false;
     let payEnd = off + totalLen;
     if (payEnd > end) {
       // Beyond what the snap length kept is not a fault; beyond the frame is (an issue).
@@ -318,24 +318,6 @@ export class FlatDecoder {
     out.outerDst = out.dst;
     return true;
   }
-}
-
-/** IPv4 options walked as decodeIpv4 walks them: false where it would report an issue. */
-function optionsOk(b: Uint8Array, start: number, end: number): boolean {
-  let o = start;
-  while (o < end) {
-    const type = b[o]!;
-    if (type === 0) return true;
-    if (type === 1) {
-      o++;
-      continue;
-    }
-    if (o + 1 >= end) return false;
-    const len = b[o + 1]!;
-    if (len < 2 || o + len > end) return false;
-    o += len;
-  }
-  return true;
 }
 
 /** TCP options (all captured) walked as decodeTcp parses them: false where it would report an issue. */

@@ -109,30 +109,34 @@ export const decodeIpv4: Decoder = (p, off, end, d) => {
 
 /** Walks the options for their lengths only (their contents are not fields nettrace shows). */
 function checkOptions(p: Packet, start: number, end: number): void {
-  const b = p.data;
+  const o = badIpv4Option(p.data, start, end);
+  if (o < 0) return;
+  const type = p.data[o]!;
+  const len = o + 1 < end ? p.data[o + 1]! : -1;
+  if (len < 0) p.issue('malformed', 'ip', o, `IPv4 option ${type} has no length byte`);
+  else if (len < 2) p.issue('malformed', 'ip', o, `IPv4 option ${type} has length ${len}, less than 2`);
+  else p.issue('malformed', 'ip', o, `IPv4 option ${type} (length ${len}) runs past the end of the options`);
+}
+
+/**
+ * The offset of the first IPv4 option in b[start, end) whose length cannot be walked (no length
+ * byte, a length below 2, or past the end), or -1 when they all can (the flat decoder's test too).
+ */
+export function badIpv4Option(b: Uint8Array, start: number, end: number): number {
   let o = start;
   while (o < end) {
     const type = b[o]!;
-    if (type === 0) return; // end of option list
+    if (type === 0) return -1; // end of option list
     if (type === 1) {
       o++; // no-operation
       continue;
     }
-    if (o + 1 >= end) {
-      p.issue('malformed', 'ip', o, `IPv4 option ${type} has no length byte`);
-      return;
-    }
+    if (o + 1 >= end) return o;
     const len = b[o + 1]!;
-    if (len < 2) {
-      p.issue('malformed', 'ip', o, `IPv4 option ${type} has length ${len}, less than 2`);
-      return;
-    }
-    if (o + len > end) {
-      p.issue('malformed', 'ip', o, `IPv4 option ${type} (length ${len}) runs past the end of the options`);
-      return;
-    }
+    if (len < 2 || o + len > end) return o;
     o += len;
   }
+  return -1;
 }
 
 /** Fields Wireshark still shows after finding the header bogus: version and header length only. */
