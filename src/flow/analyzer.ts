@@ -12,7 +12,7 @@ import { HttpConnection } from './http.ts';
 import { type HttpIssue, HttpLog, type HttpTransaction } from './http-log.ts';
 import { mayStartHttp, startsLikeHttp } from './http-start.ts';
 import { jsonNumber } from './json-number.ts';
-import { TCP_STATES, TCP_SYN, type TcpStateName, type TcpSummary } from './tcp-state.ts';
+import { TCP_ACK, TCP_STATES, TCP_SYN, type TcpStateName, type TcpSummary } from './tcp-state.ts';
 
 export type { DnsTransaction } from './dns.ts';
 export type { FlowTunnel } from './flow.ts';
@@ -243,12 +243,13 @@ export class ConversationAnalyzer {
         const flow = this.table.flow(id);
         h = conns[id] = flow.http = new HttpConnection(id, this.httpLog);
         this.httpConnections++;
-        // On a connection seen from its handshake, the other side's stream goes on where the TCP
-        // tracker says it will: a response whose first segment comes late is then held for it,
-        // not parsed from its second segment (and its head lost).
-        const other = this.table.dir === 0 ? 1 : 0;
-        const next = this.table.tcpNext(id, other);
-        if (next >= 0 && flow.tcp !== undefined && !flow.tcp.pickedUp) h.expect(other, next);
+        // On a connection seen from its handshake, the other side's stream goes on where this
+        // segment acknowledges it: a response whose first segment comes late is then held for it,
+        // not parsed from its second segment (and its head lost). The ACK, not the tracker's
+        // highest sequence seen: a 5-tuple reused without a close seen keeps the old one there.
+        if (key.flags & TCP_ACK && flow.tcp !== undefined && !flow.tcp.pickedUp) {
+          h.expect(this.table.dir === 0 ? 1 : 0, key.ack >>> 0);
+        }
       }
     }
     if (h !== undefined) {
@@ -330,6 +331,18 @@ export class ConversationAnalyzer {
 
   private httpIssues(): HttpIssue[] {
     const issues = this.httpLog.issues.slice();
+    // Segments still held at the end: the gap before them never filled (a segment the capture
+    // lost), so what they carry was not parsed.
+    for (const h of this.conns) {
+      const held = h?.heldSegments();
+      if (h !== undefined && held !== undefined) {
+        issues.push({
+          flow: h.flow,
+          tNs: held.tNs,
+          message: `${held.count} segment${held.count === 1 ? '' : 's'} held for a gap in the TCP stream that never filled`,
+        });
+      }
+    }
     if (this.httpLog.droppedIssues > 0) {
       issues.push({
         flow: 0,

@@ -24,7 +24,6 @@ import {
   type TcpWordStore,
   type TransitionSink,
   tcpIsReopen,
-  tcpSideEnd,
   tcpUpdate,
 } from './tcp-state.ts';
 
@@ -213,11 +212,6 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   /** All flows in first-seen order (a reopened TCP connection is a new flow after the old one). */
   flows(): Flow[] {
     return this.list.slice();
-  }
-
-  /** What side `dir` of TCP flow `id` sends next (tcpSideEnd), or -1. */
-  tcpNext(id: number, dir: Dir): number {
-    return tcpSideEnd(this.words, this.tcpAt(id), dir);
   }
 
   tcpAt(id: number): number {

@@ -4,7 +4,7 @@ import { ConversationAnalyzer } from './analyzer.ts';
 import { HttpConnection, MAX_HEAD } from './http.ts';
 import { HttpLog } from './http-log.ts';
 import { startsLikeHttp } from './http-start.ts';
-import { ACK, PSH, SYN, type TcpSpec, tcpPacket } from './test-packets.ts';
+import { ACK, FIN, PSH, SYN, type TcpSpec, tcpPacket } from './test-packets.ts';
 
 const CLIENT = { src: '10.128.2.43', sport: 41000 };
 const SERVER = { src: '10.129.0.7', sport: 8080 };
@@ -229,6 +229,39 @@ describe('HTTP/1.x transactions', () => {
       ['/a', 404],
       ['/b', undefined],
     ]);
+  });
+
+  test('a 5-tuple reused without its close seen: the new response is taken from its ACKed start', () => {
+    const c = new Conv();
+    c.seq = { c: 100, s: 900000 };
+    c.handshake();
+    c.send('s', 'banner');
+    c.an.add(tcpPacket(c.spec('c', FIN | ACK)), c.tick(), 66);
+    c.an.add(tcpPacket(c.spec('s', FIN | ACK)), c.tick(), 66); // the last ACK is not captured
+    c.seq = { c: 5000, s: 7000 }; // the same ports again, a lower server ISN
+    c.handshake();
+    c.send('c', GET('/a'));
+    c.send('s', OK('fine'));
+    assert.deepEqual(
+      c.http.map((t) => [t.uri, t.status]),
+      [['/a', 200]],
+    );
+  });
+
+  test('a response segment held for a gap that never fills is reported at the end', () => {
+    const c = new Conv().handshake();
+    c.send('c', GET('/a'), 100);
+    const r = OK('hello world');
+    c.sendAt('s', c.seq.s + 20, r.slice(20)); // the first 20 bytes were never captured
+    const { http, httpIssues } = c.an.result();
+    assert.deepEqual(
+      http.map((t) => [t.uri, t.status]),
+      [['/a', undefined]],
+    );
+    assert.deepEqual(
+      httpIssues.map((i) => i.message),
+      ['1 segment held for a gap in the TCP stream that never filled'],
+    );
   });
 
   test('sequence numbers above 2^31 and wrapping past 2^32 pair the same way as small ones', () => {

@@ -70,15 +70,26 @@ export class HttpConnection extends Direction {
     super();
   }
 
+  /** Out-of-order segments still held (both directions) and the first one's time, or undefined. */
+  heldSegments(): { count: number; tNs: number } | undefined {
+    const a = this.d0.held;
+    const b = this.d1.held;
+    const count = (a?.length ?? 0) + (b?.length ?? 0);
+    if (count === 0 || this.stopped) return undefined;
+    let tNs = Number.POSITIVE_INFINITY;
+    for (const x of [...(a ?? []), ...(b ?? [])]) if (x.tNs < tNs) tNs = x.tNs;
+    return { count, tNs };
+  }
+
   /** Objects held (for memory tests): pending requests, held segments. */
   get heldObjects(): number {
     return this.pending.length + (this.d0.held?.length ?? 0) + (this.d1.held?.length ?? 0);
   }
 
   /**
-   * Direction `dir`'s stream starts at sequence `seq`, a message boundary (its side's handshake was
-   * seen, no data yet): a later segment of it that arrives first is then held for the gap, not
-   * taken as the start. Ignored once the direction has had a segment.
+   * Direction `dir`'s stream goes on at sequence `seq`, a message boundary (the other side has
+   * acknowledged up to there): a later segment of it that arrives first is then held for the gap,
+   * not taken as the start. Ignored once the direction has had a segment.
    */
   expect(dir: 0 | 1, seq: number): void {
     const d = dir === 0 ? this.d0 : this.d1;

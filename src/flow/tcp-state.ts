@@ -161,14 +161,6 @@ function bump(w: Int32Array, i: number): void {
   w[i] = w[i]! + 1;
 }
 
-/**
- * The sequence number side `dir` sends next (the end of the highest segment seen from it, SYN and
- * FIN counted), or -1 when nothing was seen from that side.
- */
-export function tcpSideEnd(w: Int32Array, o: number, dir: Dir): number {
-  return w[o + W_BITS]! & (SEEN << (dir === 0 ? 0 : 3)) ? w[o + W_END + dir]! >>> 0 : -1;
-}
-
 /** True when this SYN starts a new connection on a closed one (the flow table opens a new flow). */
 export function tcpIsReopen(w: Int32Array, o: number, flags: number): boolean {
   const state = w[o + W_STATE]!;
