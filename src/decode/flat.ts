@@ -1,7 +1,8 @@
 // The flat decoder: `analyze`'s fast path. It reads the packet shapes that make up nearly all of a
 // pod's traffic (Ethernet and Linux cooked v1/v2 links, IPv4, TCP/UDP/ICMP, Geneve and VXLAN with
-// their inner frames, plain DNS queries, ARP) straight from the bytes into a FlatPacket, with no
-// layer objects (nor any allocation but a DNS name's string the first time it is seen).
+// their inner frames, plain DNS queries, HTTP/1.x on its ports (checked for what the HTTP decoder
+// would report), ARP) straight from the bytes into a FlatPacket, with no layer objects (the only
+// strings made are a DNS name's the first time it is seen and an HTTP head's framing headers).
 // It is not a second decoder of record: it says "not mine" (false) for anything it does not read
 // exactly as the layer decoders do, and the caller then decodes that packet with the Dissector. So
 // it returns true only when the Dissector would find these same layers (same PROTO_BITS), report no
@@ -12,8 +13,8 @@
 //
 // Not taken (the Dissector decodes them): IPv6, VLAN/MPLS/raw/NULL links, non-IP frames other than
 // ARP, IP fragments, GSO super-packets (IP length 0), ICMP errors (their quoted packet), tunnels in
-// tunnels, DNS and HTTP messages other than a plain DNS query (their layers are what the analysis
-// reads), and any packet with a decode issue.
+// tunnels, DNS messages other than a plain query (their layers are what the analysis reads), and
+// any packet with a decode issue.
 import { decodeArp } from './arp.ts';
 import type { DecoderTable, Dissector } from './dissector.ts';
 import { decodeDns } from './dns.ts';
@@ -32,7 +33,7 @@ import {
   TUNNEL_VXLAN,
 } from './flat-packet.ts';
 import { decodeGeneve } from './geneve.ts';
-import { decodeHttp, startsHttpMessage } from './http.ts';
+import { checkHttp, decodeHttp } from './http.ts';
 import { decodeIcmp } from './icmp.ts';
 import { badIpv4Option, decodeIpv4 } from './ipv4.ts';
 import { PROTO_BITS } from './packet.ts';
@@ -54,6 +55,7 @@ const B_GENEVE = PROTO_BITS.geneve;
 const B_VXLAN = PROTO_BITS.vxlan;
 const B_DNS = PROTO_BITS.dns;
 const B_ARP = PROTO_BITS.arp;
+const B_HTTP = PROTO_BITS.http;
 const ARPHRD_ATM2225 = 19;
 /** Nested layers the deepest packet taken here has (eth ip udp geneve eth ip tcp + the port's decoder). */
 const MAX_FLAT_DEPTH = 8;
@@ -233,8 +235,12 @@ export class FlatDecoder {
     const t = this.tcpPorts;
     const dec = t.find(sport < dport ? sport : dport) ?? t.find(sport < dport ? dport : sport);
     if (dec === undefined) return true;
-    // A segment that begins no HTTP message gets no layer from the HTTP decoder.
-    return dec === decodeHttp && !startsHttpMessage(b, pay, capEnd);
+    if (dec !== decodeHttp) return false;
+    // HTTP's layers are not what the analysis reads (it parses the stream itself): the packet is
+    // taken when the decoder would report no issue, with the http bit if a message starts here.
+    const http = checkHttp(b, pay, capEnd);
+    if (http > 0) out.protos |= B_HTTP;
+    return http >= 0;
   }
 
   private udp(off: number, end: number, wireEnd: number, out: FlatPacket): boolean {

@@ -39,8 +39,48 @@ for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
  */
 export const decodeHttp: Decoder = (p, off, end) => {
   let o = off;
-  for (let n = 0; n < MAX_MESSAGES && o >= 0 && o < end; n++) o = decodeMessage(p, o, end);
+  for (let n = 0; n < MAX_MESSAGES && o >= 0 && o < end; n++) o = message(p, p.data, o, end);
 };
+
+/**
+ * What decodeHttp would find in the payload b[off, end), without building layers (the flat
+ * decoder's question): 0 no message, 1 messages and no issue, -1 an issue.
+ */
+export function checkHttp(b: Uint8Array, off: number, end: number): number {
+  faulty = false;
+  let o = off;
+  let found = 0;
+  for (let n = 0; n < MAX_MESSAGES && o >= 0 && o < end; n++) {
+    o = message(undefined, b, o, end);
+    if (messageFound) found = 1;
+  }
+  return faulty ? -1 : found;
+}
+
+/** What `message` did without a packet: a message was found; one of them had an issue. */
+let messageFound = false;
+let faulty = false;
+/** The layer `message` fills when checking without a packet (only what bodyEnd reads matters). */
+const SCRATCH: HttpLayer = {
+  proto: 'http',
+  offset: 0,
+  hlen: 0,
+  kind: 'request',
+  method: undefined,
+  uri: undefined,
+  version: '',
+  status: undefined,
+  reason: undefined,
+  headers: [],
+  host: undefined,
+  contentLength: undefined,
+  complete: false,
+};
+
+function issue(p: Packet | undefined, o: number, message: string): void {
+  faulty = true;
+  p?.issue('malformed', 'http', o, message);
+}
 
 /** Line [start, lineEnd) ending at CR, LF or CRLF (or at `end`); returns lineEnd, sets `nextLine`. */
 let nextLine = 0;
@@ -119,38 +159,47 @@ function messageStart(b: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * Whether decodeHttp would find a message in the payload [start, end): when not, it adds no layer
- * and reports nothing (a body or a continuation segment).
+ * Decodes one message at `start` into a layer of `p` (or, with no packet, only walks it: see
+ * checkHttp); where the next one would begin, or -1 when there is none to try.
  */
-export function startsHttpMessage(b: Uint8Array, start: number, end: number): boolean {
-  return messageStart(b, start, end) >= 0;
-}
-
-/** Decodes one message at `start`; where the next one would begin, or -1 when there is none to try. */
-function decodeMessage(p: Packet, start: number, end: number): number {
-  const b = p.data;
+function message(p: Packet | undefined, b: Uint8Array, start: number, end: number): number {
+  messageFound = false;
   let o = messageStart(b, start, end);
   if (o < 0) return -1;
+  messageFound = true;
   const kind = startKind;
   let le = lineEnd(b, o, end);
-  const layer: HttpLayer = {
-    proto: 'http',
-    offset: start,
-    hlen: 0,
-    kind: kind === 1 ? 'request' : 'response',
-    method: undefined,
-    uri: undefined,
-    version: '',
-    status: undefined,
-    reason: undefined,
-    headers: [],
-    host: undefined,
-    contentLength: undefined,
-    complete: false,
-  };
-  p.add(layer, PROTO_BITS.http);
-  if (kind === 1) requestLine(b, o, le, layer);
-  else statusLine(b, o, le, layer);
+  let layer: HttpLayer;
+  if (p !== undefined) {
+    layer = {
+      proto: 'http',
+      offset: start,
+      hlen: 0,
+      kind: kind === 1 ? 'request' : 'response',
+      method: undefined,
+      uri: undefined,
+      version: '',
+      status: undefined,
+      reason: undefined,
+      headers: [],
+      host: undefined,
+      contentLength: undefined,
+      complete: false,
+    };
+    p.add(layer, PROTO_BITS.http);
+    if (kind === 1) requestLine(b, o, le, layer);
+    else statusLine(b, o, le, layer);
+  } else {
+    layer = SCRATCH;
+    layer.kind = kind === 1 ? 'request' : 'response';
+    layer.status = undefined;
+    if (kind !== 1) {
+      token(b, o, le); // the version, as statusLine reads it
+      layer.status = statusCode(b, tokenNext, le);
+    }
+    layer.contentLength = undefined;
+    layer.complete = false;
+  }
   let chunked = false;
   o = nextLine;
   while (o < end) {
@@ -165,22 +214,24 @@ function decodeMessage(p: Packet, start: number, end: number): number {
     while (colon < le && b[colon] !== COLON) colon++;
     if (colon === le) {
       // a line cut by the segment end is the header block going on in the next segment
-      if (le < end) p.issue('malformed', 'http', o, 'header line without a colon ends the header block');
+      if (le < end) issue(p, o, 'header line without a colon ends the header block');
       break;
     }
     let valid = colon > o;
     for (let i = o; i < colon && valid; i++) valid = b[i]! < 128 && TCHAR[b[i]!] === 1;
+    // only three names matter to the decoder itself; skip lower-casing the rest (and, when only
+    // checking, making their strings)
+    const n = colon - o;
+    const known = n === 4 || n === 14 || n === 17;
     if (!valid) {
-      p.issue('malformed', 'http', o, 'illegal characters in header name');
-    } else {
+      issue(p, o, 'illegal characters in header name');
+    } else if (p !== undefined || known) {
       let v = colon + 1;
       while (v < le && (b[v] === SP || b[v] === HT)) v++;
       const name = latin1(b, o, colon);
       const value = latin1(b, v, le);
-      layer.headers.push([name, value]);
-      // only three names matter to the decoder itself; skip lower-casing the rest
-      const n = name.length;
-      const lower = n === 4 || n === 14 || n === 17 ? name.toLowerCase() : '';
+      if (p !== undefined) layer.headers.push([name, value]);
+      const lower = known ? name.toLowerCase() : '';
       if (lower === 'host') layer.host ??= value;
       else if (lower === 'content-length') layer.contentLength ??= parseLength(value);
       else if (lower === 'transfer-encoding') chunked = value.toLowerCase().includes('chunked');
@@ -205,11 +256,14 @@ function requestLine(b: Uint8Array, o: number, le: number, layer: HttpLayer): vo
 function statusLine(b: Uint8Array, o: number, le: number, layer: HttpLayer): void {
   const vEnd = token(b, o, le);
   layer.version = latin1(b, o, vEnd);
-  const c = tokenNext;
+  layer.status = statusCode(b, tokenNext, le);
+  if (layer.status !== undefined && tokenNext < le) layer.reason = latin1(b, tokenNext, le);
+}
+
+/** The status code token at `c` (undefined when shorter than 3 characters); tokenNext is past it. */
+function statusCode(b: Uint8Array, c: number, le: number): number | undefined {
   const cEnd = token(b, c, le);
-  if (cEnd - c < 3) return;
-  layer.status = strtoul3(b, c);
-  if (tokenNext < le) layer.reason = latin1(b, tokenNext, le);
+  return cEnd - c < 3 ? undefined : strtoul3(b, c);
 }
 
 /** strtoul() of the first three characters of the status code, as Wireshark reads it (`abc` is 0). */
