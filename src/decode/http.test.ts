@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { httpFields } from './http.ts';
+import { checkHttp, httpFields } from './http.ts';
+import type { HttpLayer } from './layers.ts';
+import { PROTO_BITS } from './packet.ts';
+import { httpSegment } from './test-support/flat-frames-http.ts';
 import { tcp4Frame } from './test-support/l4-build.ts';
 import { decodeFrame, f, issueCodes, layer, protos } from './test-support/l4-decode.ts';
 import {
@@ -351,5 +354,99 @@ describe('http: differential against tshark', () => {
     );
     const { diffs } = diffCorpus(writeTempPcap(frames), HTTP_FIELDS);
     assert.equal(diffs.length, 0, showDiffs(diffs));
+  });
+});
+
+describe('http: checkHttp (what the flat decoder asks) answers as decodeHttp decodes', () => {
+  /** What decoding the segment on port 8080 gives: -1 an http issue, 1 http layers, 0 neither. */
+  const decoded = (payload: Uint8Array, toServer: boolean): { want: number; layers: HttpLayer[] } => {
+    const frame = toServer ? tcp4Frame(40000, 8080, payload) : tcp4Frame(8080, 40000, payload);
+    const p = decodeFrame(frame);
+    const other = (p.issues ?? []).filter((i) => i.layer !== 'http');
+    assert.deepEqual(other, [], 'only HTTP may report an issue on these frames');
+    const layers = p.layers.filter((l): l is HttpLayer => l.proto === 'http');
+    assert.equal((p.protos & PROTO_BITS.http) !== 0, layers.length > 0);
+    const issues = (p.issues ?? []).length;
+    return { want: issues > 0 ? -1 : layers.length > 0 ? 1 : 0, layers };
+  };
+  /** Bytes that would change the answer if read past `end`: line ends, a bad name, a colon, a body. */
+  const AFTER = [
+    '\r\n\r\n',
+    '\n',
+    'Bad Header: x\r\n\r\n',
+    ': x\r\n',
+    '0\r\n\r\nGET / HTTP/1.1\r\n\r\n',
+    'abc',
+  ].map((s) => bytes(s));
+
+  test('hand-picked segments', () => {
+    const cases: [string, number][] = [
+      ['', 0],
+      ['{"items":[1,2,3]}', 0],
+      ['get / HTTP/1.1\r\n\r\n', 0],
+      ['GET / HTTP/1.1\r\n\r\n', 1],
+      ['GET / HTTP/1.1\r\nBad Header: x\r\n\r\n', -1],
+      ['GET / HTTP/1.1\r\nNa\x80me: x\r\n\r\n', -1],
+      ['GET / HTTP/1.1\r\nNoColon\r\n\r\n', -1],
+      ['GET / HTTP/1.1\r\nNoColon', 1], // cut by the segment end: the head goes on
+      ['HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\nBad Header: x\r\n', 1], // inside a body
+      ['HTTP/1.1 204 No Content\r\n\r\nGET / HTTP/1.1\r\n:x\r\n\r\n', -1],
+      [
+        'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nGET / HTTP/1.1\r\n:x\r\n\r\n',
+        -1,
+      ],
+      [
+        'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n2\r\nok\r\n0\r\n\r\nGET / HTTP/1.1\r\n:x\r\n\r\n',
+        1,
+      ],
+      // the 17th message is not looked at
+      [`${'GET / HTTP/1.1\r\n\r\n'.repeat(16)}GET / HTTP/1.1\r\n:x\r\n\r\n`, 1],
+      [`${'GET / HTTP/1.1\r\n\r\n'.repeat(15)}GET / HTTP/1.1\r\n:x\r\n\r\n`, -1],
+    ];
+    for (const [s, want] of cases) {
+      const b = bytes(s);
+      assert.equal(decoded(b, true).want, want, JSON.stringify(s));
+      assert.equal(checkHttp(b, 0, b.length), want, JSON.stringify(s));
+    }
+  });
+
+  test('generated segments: checkHttp is -1, 0 or 1 exactly as decoding finds an issue, messages, neither (property)', () => {
+    const seen = { '-1': 0, '0': 0, '1': 0 };
+    let runs = 0;
+    let multi = 0;
+    let sixteen = 0;
+    let beyond16 = 0;
+    let chunkedWalked = 0;
+    fc.assert(
+      fc.property(httpSegment, fc.boolean(), fc.nat(), fc.nat(), (s, toServer, lead, after) => {
+        const b = s.bytes;
+        const { want, layers } = decoded(b, toServer);
+        const show = `payload ${Buffer.from(b).toString('hex')}`;
+        assert.equal(checkHttp(b, 0, b.length), want, show);
+        // In place, in a bigger buffer whose bytes around the segment must not be read.
+        const tail = AFTER[after % AFTER.length]!;
+        const pre = lead % 7;
+        const big = new Uint8Array(pre + b.length + tail.length).fill(0x0d);
+        big.set(b, pre);
+        big.set(tail, pre + b.length);
+        assert.equal(checkHttp(big, pre, pre + b.length), want, `in place: ${show}`);
+        runs++;
+        seen[String(want) as keyof typeof seen]++;
+        if (layers.length >= 2) multi++;
+        if (layers.length === 16) sixteen++;
+        if (layers.length === 16 && s.messages > 16) beyond16++;
+        const chunked = (l: HttpLayer): boolean =>
+          l.headers.some(([n, v]) => n.toLowerCase() === 'transfer-encoding' && /chunked/i.test(v));
+        // a chunked body walked to its end: another message follows it
+        if (layers.some((l, i) => i + 1 < layers.length && l.complete && chunked(l))) chunkedWalked++;
+      }),
+      { numRuns: 5000 },
+    );
+    assert.equal(runs, 5000);
+    const counts = JSON.stringify({ seen, multi, sixteen, beyond16, chunkedWalked });
+    for (const v of Object.values(seen)) assert.ok(v >= runs * 0.1, counts);
+    assert.ok(multi >= runs * 0.1, counts);
+    assert.ok(beyond16 >= 50, counts);
+    assert.ok(chunkedWalked >= 100, counts);
   });
 });
