@@ -248,13 +248,15 @@ export class ConversationAnalyzer {
         // not parsed from its second segment (and its head lost). The ACK, not the tracker's
         // highest sequence seen: a 5-tuple reused without a close seen keeps the old one there.
         if (key.flags & TCP_ACK && flow.tcp !== undefined && !flow.tcp.pickedUp) {
-          h.expect(this.table.dir === 0 ? 1 : 0, key.ack >>> 0);
+          h.expect(this.table.dir === 0 ? 1 : 0, key.ack);
         }
       }
     }
     if (h !== undefined) {
       // Data on a SYN (TCP Fast Open) starts one after the SYN's sequence number.
-      const seq = key.flags & TCP_SYN ? (key.seq + 1) >>> 0 : key.seq >>> 0;
+      // As int32, like the parser's own arithmetic (modulo 2^32): a uint32 above 2^31 would not
+      // be a small integer, and the compiled code would be thrown away at the first one.
+      const seq = key.flags & TCP_SYN ? (key.seq + 1) | 0 : key.seq;
       h.segment(this.table.dir, seq, data, off, cap, key.payloadLen, tNs);
     }
   }
