@@ -120,9 +120,24 @@ function nextOrder(sorted: number[], order: number, reply: boolean): number | un
 export function durationText(ns: number): string {
   const a = Math.abs(ns);
   if (a < 1000) return `${Math.round(ns)} ns`;
-  if (a < 1e6) return `${+(ns / 1000).toPrecision(3)} µs`;
-  if (a < 1e9) return `${+(ns / 1e6).toPrecision(3)} ms`;
+  if (a < 1e6) return `${threeDigits(ns / 1000)} µs`;
+  if (a < 1e9) return `${threeDigits(ns / 1e6)} ms`;
   return `${+(ns / 1e9).toPrecision(3)} s`;
+}
+
+/**
+ * +x.toPrecision(3) for 1 <= |x| < 1000, without toPrecision's string (a journey's latency text is
+ * made for each of a big capture's hundreds of thousands of journeys). The scaled value is rounded
+ * as toPrecision rounds the exact one, except within a hair of a tie, where toPrecision decides.
+ */
+export function threeDigits(x: number): number {
+  const a = Math.abs(x);
+  const scale = a >= 100 ? 1 : a >= 10 ? 10 : 100;
+  const scaled = a * scale;
+  const frac = scaled - Math.floor(scaled);
+  if (Math.abs(frac - 0.5) < 1e-6) return +x.toPrecision(3);
+  const n = Math.floor(scaled) + (frac > 0.5 ? 1 : 0);
+  return (x < 0 ? -n : n) / scale;
 }
 
 const TCP_FLAG_NAMES: [number, string][] = [
