@@ -60,22 +60,26 @@ export function checkHttp(b: Uint8Array, off: number, end: number): number {
 /** What `message` did without a packet: a message was found; one of them had an issue. */
 let messageFound = false;
 let faulty = false;
+function newLayer(offset: number, kind: HttpLayer['kind']): HttpLayer {
+  return {
+    proto: 'http',
+    offset,
+    hlen: 0,
+    kind,
+    method: undefined,
+    uri: undefined,
+    version: '',
+    status: undefined,
+    reason: undefined,
+    headers: [],
+    host: undefined,
+    contentLength: undefined,
+    complete: false,
+  };
+}
+
 /** The layer `message` fills when checking without a packet (only what bodyEnd reads matters). */
-const SCRATCH: HttpLayer = {
-  proto: 'http',
-  offset: 0,
-  hlen: 0,
-  kind: 'request',
-  method: undefined,
-  uri: undefined,
-  version: '',
-  status: undefined,
-  reason: undefined,
-  headers: [],
-  host: undefined,
-  contentLength: undefined,
-  complete: false,
-};
+const SCRATCH = newLayer(0, 'request');
 
 function issue(p: Packet | undefined, o: number, message: string): void {
   faulty = true;
@@ -171,21 +175,7 @@ function message(p: Packet | undefined, b: Uint8Array, start: number, end: numbe
   let le = lineEnd(b, o, end);
   let layer: HttpLayer;
   if (p !== undefined) {
-    layer = {
-      proto: 'http',
-      offset: start,
-      hlen: 0,
-      kind: kind === 1 ? 'request' : 'response',
-      method: undefined,
-      uri: undefined,
-      version: '',
-      status: undefined,
-      reason: undefined,
-      headers: [],
-      host: undefined,
-      contentLength: undefined,
-      complete: false,
-    };
+    layer = newLayer(start, kind === 1 ? 'request' : 'response');
     p.add(layer, PROTO_BITS.http);
     if (kind === 1) requestLine(b, o, le, layer);
     else statusLine(b, o, le, layer);
