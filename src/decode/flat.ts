@@ -1,8 +1,9 @@
-// The flat decoder: `analyze`'s fast path. It reads the packet shapes that make up nearly all of a
-// pod's traffic (Ethernet and Linux cooked v1/v2 links, IPv4, TCP/UDP/ICMP, Geneve and VXLAN with
-// their inner frames, plain DNS queries, HTTP/1.x on its ports (checked for what the HTTP decoder
-// would report), ARP) straight from the bytes into a FlatPacket, with no layer objects (the only
-// strings made are a DNS name's the first time it is seen and an HTTP head's framing headers).
+// The flat decoder: the fast path of `analyze` and of the journey correlator. It reads the packet
+// shapes that make up nearly all of a pod's traffic (Ethernet and Linux cooked v1/v2 links, IPv4,
+// TCP/UDP/ICMP, Geneve and VXLAN with their inner frames, plain DNS queries, HTTP/1.x on its ports
+// (checked for what the HTTP decoder would report), ARP) straight from the bytes into a FlatPacket,
+// with no layer objects (the only strings made are a DNS name's the first time it is seen and an
+// HTTP head's framing headers).
 // It is not a second decoder of record: it says "not mine" (false) for anything it does not read
 // exactly as the layer decoders do, and the caller then decodes that packet with the Dissector. So
 // it returns true only when the Dissector would find these same layers (same PROTO_BITS), report no
