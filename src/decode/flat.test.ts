@@ -202,16 +202,19 @@ describe('flat decoder: --decode-as', () => {
         numRuns: STRUCTURED_RUNS,
       });
       if (rule === 'ethertype==0x0800:none') {
-        // No IPv4 is decoded, so only ARP is taken.
+        // No IPv4 is decoded, so only ARP and IPv6 are taken.
         let arps = 0;
+        let v6 = 0;
         for (const t of tallies.values()) {
           assert.deepEqual(
-            Object.keys(t.kinds).filter((k) => k !== 'arp'),
+            Object.keys(t.kinds).filter((k) => k !== 'arp' && !k.startsWith('v6 ')),
             [],
           );
           arps += t.kinds.arp ?? 0;
+          for (const [k, n] of Object.entries(t.kinds)) if (k.startsWith('v6 ')) v6 += n;
         }
         assert.ok(arps > 0, 'ARP is still taken');
+        assert.ok(v6 > 0, 'IPv6 is still taken');
       }
       if (rule === 'ethertype==0x0600:ip') {
         const flat = new FlatDecoder(d);

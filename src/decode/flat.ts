@@ -1,9 +1,9 @@
 // The flat decoder: the fast path of `analyze` and of the journey correlator. It reads the packet
 // shapes that make up nearly all of a pod's traffic (Ethernet and Linux cooked v1/v2 links, IPv4,
-// TCP/UDP/ICMP, Geneve and VXLAN with their inner frames, plain DNS queries, HTTP/1.x on its ports
-// (checked for what the HTTP decoder would report), ARP) straight from the bytes into a FlatPacket,
-// with no layer objects (the only strings made are a DNS name's the first time it is seen and an
-// HTTP head's framing headers).
+// IPv6 without extension headers, TCP/UDP/ICMP, Geneve and VXLAN with their inner frames, plain DNS
+// queries, HTTP/1.x on its ports (checked for what the HTTP decoder would report), ARP) straight
+// from the bytes into a FlatPacket, with no layer objects (the only strings made are IPv6 addresses,
+// a DNS name's the first time it is seen and an HTTP head's framing headers).
 // It is not a second decoder of record: it says "not mine" (false) for anything it does not read
 // exactly as the layer decoders do, and the caller then decodes that packet with the Dissector. So
 // it returns true only when the Dissector would find these same layers (same PROTO_BITS), report no
@@ -12,11 +12,12 @@
 // Dissector's own tables, so `--decode-as` applies to it: a table entry it does not know sends the
 // packet to the Dissector.
 //
-// Not taken (the Dissector decodes them): IPv6, VLAN/MPLS/raw/NULL links, non-IP frames other than
-// ARP, IP fragments, GSO super-packets (IP length 0), ICMP errors (their quoted packet), tunnels in
-// tunnels, DNS messages other than a plain query (their layers are what the analysis reads), and
-// any packet with a decode issue.
+// Not taken (the Dissector decodes them): IPv6 extension headers and ICMPv6, VLAN/MPLS/raw/NULL
+// links, non-IP frames other than ARP, IP fragments, GSO super-packets (IP length 0), ICMP errors
+// (their quoted packet), tunnels in tunnels or around IPv6, DNS messages other than a plain query
+// (their layers are what the analysis reads), and any packet with a decode issue.
 import { decodeArp } from './arp.ts';
+import { ipv6At } from './bytes.ts';
 import type { DecoderTable, Dissector } from './dissector.ts';
 import { decodeDns } from './dns.ts';
 import { nameText, readPlainName } from './dns-name.ts';
@@ -37,6 +38,7 @@ import { decodeGeneve } from './geneve.ts';
 import { checkHttp, decodeHttp } from './http.ts';
 import { decodeIcmp } from './icmp.ts';
 import { badIpv4Option, decodeIpv4 } from './ipv4.ts';
+import { decodeIpv6 } from './ipv6.ts';
 import { PROTO_BITS } from './packet.ts';
 import { decodeSll, decodeSll2 } from './sll.ts';
 import { decodeTcp } from './tcp.ts';
@@ -49,6 +51,8 @@ const ETHERTYPE_TEB = 0x6558;
 const B_ETH = PROTO_BITS.eth;
 const B_SLL = PROTO_BITS.sll;
 const B_IP = PROTO_BITS.ip;
+const B_IPV6 = PROTO_BITS.ipv6;
+const NO_NEXT_HEADER = 59;
 const B_TCP = PROTO_BITS.tcp;
 const B_UDP = PROTO_BITS.udp;
 const B_ICMP = PROTO_BITS.icmp;
@@ -156,6 +160,7 @@ export class FlatDecoder {
   private ethertype(type: number, off: number, end: number, out: FlatPacket): boolean {
     const dec = this.ethertypes.find(type);
     if (dec === decodeIpv4) return this.ipv4(off, end, out);
+    if (dec === decodeIpv6) return this.ipv6(off, end, out);
     // ARP on the outer frame only (inside a tunnel the packet is the outer IP header's flow).
     return dec === decodeArp && this.tunnels === 0 && arp(this.b, off, end, out);
   }
@@ -200,6 +205,42 @@ export class FlatDecoder {
     if (dec === decodeTcp) return this.tcp(off + hlen, payEnd, wireEnd, out);
     if (dec === decodeUdp) return this.udp(off + hlen, payEnd, wireEnd, out);
     if (dec === decodeIcmp) return icmp(b, off + hlen, payEnd, out);
+    return dec === undefined;
+  }
+
+  private ipv6(off: number, end: number, out: FlatPacket): boolean {
+    const b = this.b;
+    // Too short, another version, payload length 0 (GSO or a jumbogram), extension headers: the
+    // Dissector's.
+    if (end - off < 40 || b[off]! >>> 4 !== 6) return false;
+    const plen = (b[off + 4]! << 8) | b[off + 5]!;
+    const nh = b[off + 6]!;
+    if (plen === 0 || nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51) return false;
+    const declared = off + 40 + plen;
+    let payEnd = declared;
+    if (payEnd > end) {
+      if (payEnd > (end === this.frameCapEnd && this.cut > 0 ? end + this.cut : end)) return false;
+      payEnd = end;
+    }
+    out.protos |= B_IPV6;
+    out.tunnel = this.pendingTunnel;
+    this.pendingTunnel = TUNNEL_NONE;
+    out.ipOff = off;
+    out.ethOff = this.lastEth;
+    this.lastEth = -1;
+    out.ipVersion = 6;
+    out.proto = nh;
+    out.src6 = ipv6At(b, off + 8);
+    out.dst6 = ipv6At(b, off + 24);
+    out.l4 = L4_NONE;
+    out.sport = 0;
+    out.dport = 0;
+    out.swap = false;
+    if (nh === NO_NEXT_HEADER) return true;
+    const dec = this.ipProtos.find(nh);
+    const wireEnd = declared < this.frameEnd ? declared : this.frameEnd;
+    if (dec === decodeTcp) return this.tcp(off + 40, payEnd, wireEnd, out);
+    if (dec === decodeUdp) return this.udp(off + 40, payEnd, wireEnd, out);
     return dec === undefined;
   }
 
@@ -317,7 +358,8 @@ export class FlatDecoder {
    * One tunnel per packet: a tunnel in a tunnel is left to the Dissector, which bounds the nesting.
    */
   private enterTunnel(type: number, vni: number, out: FlatPacket): boolean {
-    if (this.tunnels++ > 0) return false;
+    // One tunnel, around IPv4 (its outer addresses are kept as numbers).
+    if (this.tunnels++ > 0 || out.ipVersion !== 4) return false;
     this.pendingTunnel = type;
     out.tunnelSeen = type;
     out.vni = vni;

@@ -18,18 +18,33 @@ import {
  * `fp` are offsets in `b`). False when the frame holds no IP packet (the flat decoder's ARP).
  */
 export function extractFlat(fp: FlatPacket, b: Uint8Array, v: PacketView): boolean {
-  if (fp.ipVersion !== 4) return false;
+  if (fp.ipVersion === 0) return false;
   const ip = fp.ipOff;
   const end = fp.capEnd;
-  const hlen = (b[ip]! & 15) << 2;
-  // The flat decoder takes no GSO packet: the payload length is the header's.
-  const ipPayloadLen = ((b[ip + 2]! << 8) | b[ip + 3]!) - hlen;
-  v.ipv = 4;
+  // The flat decoder takes no GSO packet and no IPv6 extension header: the payload length is the
+  // header's own.
+  let hlen: number;
+  let ipPayloadLen: number;
   v.proto = fp.proto;
-  v.ipId = (b[ip + 4]! << 8) | b[ip + 5]!;
-  v.src = fp.src;
-  v.dst = fp.dst;
-  v.ttl = b[ip + 8]!;
+  if (fp.ipVersion === 4) {
+    hlen = (b[ip]! & 15) << 2;
+    ipPayloadLen = ((b[ip + 2]! << 8) | b[ip + 3]!) - hlen;
+    v.ipv = 4;
+    v.ipId = (b[ip + 4]! << 8) | b[ip + 5]!;
+    v.src = fp.src;
+    v.dst = fp.dst;
+    v.ttl = b[ip + 8]!;
+  } else {
+    hlen = 40;
+    ipPayloadLen = (b[ip + 4]! << 8) | b[ip + 5]!;
+    v.ipv = 6;
+    v.ipId = ((b[ip + 1]! & 0x0f) << 16) | (b[ip + 2]! << 8) | b[ip + 3]!; // the flow label
+    v.src6 = fp.src6;
+    v.dst6 = fp.dst6;
+    v.src = 0;
+    v.dst = 0;
+    v.ttl = b[ip + 7]!;
+  }
   clearTransport(v);
   const l4 = fp.l4;
   if (l4 === L4_TCP) {

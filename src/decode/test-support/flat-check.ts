@@ -91,8 +91,11 @@ const ROWS: readonly Row[] = [
     layers: (_, p) => nonIpClass(p.layers),
   },
   field('proto', ip),
-  field('src', ip),
-  field('dst', ip),
+  // IPv4 addresses as numbers, IPv6 ones as text (what FlowTable.addKey reads of each).
+  field('src', (f) => f.ipVersion === 4),
+  field('dst', (f) => f.ipVersion === 4),
+  field('src6', (f) => f.ipVersion === 6),
+  field('dst6', (f) => f.ipVersion === 6),
   field('l4', ip),
   field('sport', ip),
   field('dport', ip),
@@ -237,7 +240,7 @@ export function takenKind(f: FlatPacket): string {
   if (f.ipVersion === 0) return 'arp';
   const l4 = ['none', 'tcp', 'udp', 'icmp'][f.l4] ?? `l4 ${f.l4}`;
   const tunnel = f.tunnel === TUNNEL_NONE ? '' : `+${TUNNEL_TYPES[f.tunnel] ?? f.tunnel}`;
-  return `${l4}${tunnel}${f.dns === DNS_QUERY ? '+dns' : ''}`;
+  return `${f.ipVersion === 6 ? 'v6 ' : ''}${l4}${tunnel}${f.dns === DNS_QUERY ? '+dns' : ''}`;
 }
 
 export interface FlatTally {

@@ -30,6 +30,8 @@ export const VIEW_FIELDS = [
   'hash',
   'src',
   'dst',
+  'src6',
+  'dst6',
   'ttl',
   'sport',
   'dport',
@@ -60,9 +62,9 @@ export const TUNNEL_FIELDS = [
 // every field of VIEW_FIELDS, and TUNNEL_FIELDS when the packet was in a tunnel. Not compared, as
 // nothing reads them: the fields of a false return (the frame counts as non-IP), the tunnel fields
 // of a packet in no tunnel (store.ts keeps tunnel -1 and reads none of them; extract leaves them
-// stale), and src6/dst6 (read for IPv6 only; extract writes them only for IPv6, which the flat
-// decoder never takes, and `ipv` is compared). extract writes every compared field in every branch
-// that reaches it, so nothing compared is ever stale on the path of record.
+// stale). src6/dst6 are compared too: extract writes them for IPv6 only, and for IPv4 both sides
+// leave the starting view's values. extract writes every other compared field in every branch that
+// reaches it, so nothing compared is ever stale on the path of record.
 export const STALE = new PacketView();
 {
   let i = 0;
