@@ -14,8 +14,8 @@
 //
 // Not taken (the Dissector decodes them): IPv6 extension headers and ICMPv6, VLAN/MPLS/raw/NULL
 // links, non-IP frames other than ARP, IP fragments, GSO super-packets (IP length 0), ICMP errors
-// (their quoted packet), tunnels in tunnels or around IPv6, DNS messages other than a plain query
-// (their layers are what the analysis reads), and any packet with a decode issue.
+// (their quoted packet), tunnels in tunnels or carried over IPv6, DNS messages other than a plain
+// query (their layers are what the analysis reads), and any packet with a decode issue.
 import { decodeArp } from './arp.ts';
 import { ipv6At } from './bytes.ts';
 import type { DecoderTable, Dissector } from './dissector.ts';

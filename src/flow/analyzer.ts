@@ -332,25 +332,36 @@ export class ConversationAnalyzer {
   }
 
   private httpIssues(): HttpIssue[] {
-    const issues = this.httpLog.issues.slice();
     // Segments still held at the end: the gap before them never filled (a segment the capture
-    // lost), so what they carry was not parsed.
+    // lost), so what they carry was not parsed. Merged into the log's issues in time order, under
+    // the same cap.
+    const gaps: HttpIssue[] = [];
     for (const h of this.conns) {
       const held = h?.heldSegments();
-      if (h !== undefined && held !== undefined) {
-        issues.push({
-          flow: h.flow,
-          tNs: held.tNs,
-          message: `${held.count} segment${held.count === 1 ? '' : 's'} held for a gap in the TCP stream that never filled`,
-        });
-      }
-    }
-    if (this.httpLog.droppedIssues > 0) {
-      issues.push({
-        flow: 0,
-        tNs: this.lastNs,
-        message: `${this.httpLog.droppedIssues} more issues not listed`,
+      if (h === undefined || held === undefined) continue;
+      const s = held.count === 1 ? '' : 's';
+      gaps.push({
+        flow: h.flow,
+        tNs: held.tNs,
+        message: `${held.count} segment${s} held for a gap in the TCP stream that never filled`,
       });
+    }
+    gaps.sort((a, b) => a.tNs - b.tNs);
+    const log = this.httpLog;
+    const issues: HttpIssue[] = [];
+    let dropped = log.droppedIssues;
+    const add = (is: HttpIssue) => {
+      if (issues.length < log.maxIssues) issues.push(is);
+      else dropped++;
+    };
+    let g = 0;
+    for (const is of log.issues) {
+      while (g < gaps.length && gaps[g]!.tNs < is.tNs) add(gaps[g++]!);
+      add(is);
+    }
+    while (g < gaps.length) add(gaps[g++]!);
+    if (dropped > 0) {
+      issues.push({ flow: 0, tNs: this.lastNs, message: `${dropped} more issues not listed` });
     }
     return issues;
   }

@@ -11,12 +11,12 @@ const SERVER = { src: '10.129.0.7', sport: 8080 };
 
 /** A client/server TCP conversation: tracks sequence numbers, sends payload segments. */
 class Conv {
-  readonly an = new ConversationAnalyzer();
   seq = { c: 1000, s: 5000 };
   t = 0;
   constructor(
     readonly client = CLIENT,
     readonly server = SERVER,
+    readonly an = new ConversationAnalyzer(),
   ) {}
   spec(from: 'c' | 's', flags: number, payload?: string): TcpSpec {
     const [me, peer] = from === 'c' ? [this.client, this.server] : [this.server, this.client];
@@ -261,6 +261,40 @@ describe('HTTP/1.x transactions', () => {
     assert.deepEqual(
       httpIssues.map((i) => i.message),
       ['1 segment held for a gap in the TCP stream that never filled'],
+    );
+  });
+
+  test('a server that speaks first: the response after its banner is still taken', () => {
+    const c = new Conv().handshake();
+    const ack = c.seq.s; // the request acknowledges none of the banner yet
+    c.send('s', 'xx banner\r\n', 50);
+    c.an.add(tcpPacket({ ...c.spec('c', ACK | PSH, GET('/a')), ack }), 100, 66 + GET('/a').length);
+    c.seq.c += GET('/a').length;
+    c.send('s', OK('fine'), 150);
+    const { http, httpIssues } = c.an.result();
+    assert.deepEqual(
+      http.map((t) => [t.uri, t.status]),
+      [['/a', 200]],
+    );
+    assert.deepEqual(httpIssues, []);
+  });
+
+  test('gaps never filled are listed under the issue cap, in time order with the others', () => {
+    const an = new ConversationAnalyzer();
+    for (let k = 0; k < 1005; k++) {
+      const c = new Conv({ ...CLIENT, sport: 20000 + k }, SERVER, an);
+      c.t = k * 100;
+      c.handshake();
+      c.send('c', GET('/a'));
+      c.sendAt('s', c.seq.s + 20, OK('x').slice(20)); // the response's first 20 bytes never come
+    }
+    const issues = an.result().httpIssues;
+    assert.equal(issues.length, 1001);
+    assert.equal(issues.at(-1)!.message, '5 more issues not listed');
+    const times = issues.slice(0, -1).map((i) => i.tNs);
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
     );
   });
 

@@ -48,6 +48,8 @@ class Direction {
   startNs = Number.NaN;
   left = 0;
   held: Held[] | undefined = undefined;
+  /** Started by `expect` and no segment seen yet. */
+  expected = false;
 }
 
 /**
@@ -97,6 +99,7 @@ export class HttpConnection extends Direction {
     d.seqKnown = true;
     d.nextSeq = seq | 0;
     d.state = NEXT;
+    d.expected = true;
   }
 
   /**
@@ -109,6 +112,13 @@ export class HttpConnection extends Direction {
     if (!d.seqKnown) {
       d.seqKnown = true;
       d.nextSeq = seq | 0;
+    } else if (d.expected) {
+      // The first segment after `expect`: one past the expected start that begins a message
+      // starts the stream there (the peer sent bytes first that were not acknowledged yet, e.g. a
+      // server banner); one that does not is held for the gap, as a late first segment's second.
+      d.expected = false;
+      if (((seq - d.nextSeq) | 0) > 0 && cap > 0 && startsLikeHttp(data, off, off + Math.min(cap, len)) !== 0)
+        d.nextSeq = seq | 0;
     }
     const rel = (seq - d.nextSeq) | 0;
     // Scanning for a message start, in order or past a gap, and this one does not start like
