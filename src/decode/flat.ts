@@ -176,36 +176,9 @@ export class FlatDecoder {
     // Too short a header or length, GSO (length 0), options cut off, fragments: the Dissector's.
     if (hlen < 20 || totalLen < hlen || off + hlen > end || (fo & 0x3fff) !== 0) return false;
     if (hlen > 20 && badIpv4Option(b, off + 20, off + hlen) >= 0) return false;
-    let payEnd = off + totalLen;
-    if (payEnd > end) {
-      // Beyond what the snap length kept is not a fault; beyond the frame is (an issue).
-      if (payEnd > (end === this.frameCapEnd && this.cut > 0 ? end + this.cut : end)) return false;
-      payEnd = end;
-    }
-    out.protos |= B_IP;
-    // The tunnel (if any) read since the last IP header is this header's (flow.ts tunnelAround).
-    out.tunnel = this.pendingTunnel;
-    this.pendingTunnel = TUNNEL_NONE;
-    out.ipOff = off;
-    out.ethOff = this.lastEth;
-    this.lastEth = -1;
-    out.ipVersion = 4;
-    const proto = b[off + 9]!;
-    out.proto = proto;
     out.src = ((b[off + 12]! << 24) | (b[off + 13]! << 16) | (b[off + 14]! << 8) | b[off + 15]!) >>> 0;
     out.dst = ((b[off + 16]! << 24) | (b[off + 17]! << 16) | (b[off + 18]! << 8) | b[off + 19]!) >>> 0;
-    out.l4 = L4_NONE;
-    out.sport = 0;
-    out.dport = 0;
-    out.swap = false;
-    const dec = this.ipProtos.find(proto);
-    // The transport segment's end on the wire, per the IP length (segmentWireEnd).
-    const declared = off + totalLen;
-    const wireEnd = declared < this.frameEnd ? declared : this.frameEnd;
-    if (dec === decodeTcp) return this.tcp(off + hlen, payEnd, wireEnd, out);
-    if (dec === decodeUdp) return this.udp(off + hlen, payEnd, wireEnd, out);
-    if (dec === decodeIcmp) return icmp(b, off + hlen, payEnd, out);
-    return dec === undefined;
+    return this.ip(4, off, hlen, off + totalLen, end, b[off + 9]!, out);
   }
 
   private ipv6(off: number, end: number, out: FlatPacket): boolean {
@@ -216,31 +189,50 @@ export class FlatDecoder {
     const plen = (b[off + 4]! << 8) | b[off + 5]!;
     const nh = b[off + 6]!;
     if (plen === 0 || nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51) return false;
-    const declared = off + 40 + plen;
+    out.src6 = ipv6At(b, off + 8);
+    out.dst6 = ipv6At(b, off + 24);
+    return this.ip(6, off, 40, off + 40 + plen, end, nh, out);
+  }
+
+  /**
+   * What both IP versions share, once the header at `off` (`hlen` bytes, its payload declared to
+   * end at `declared`) is known good: the payload's end, and the transport header in it.
+   */
+  private ip(
+    version: 4 | 6,
+    off: number,
+    hlen: number,
+    declared: number,
+    end: number,
+    proto: number,
+    out: FlatPacket,
+  ): boolean {
     let payEnd = declared;
     if (payEnd > end) {
+      // Beyond what the snap length kept is not a fault; beyond the frame is (an issue).
       if (payEnd > (end === this.frameCapEnd && this.cut > 0 ? end + this.cut : end)) return false;
       payEnd = end;
     }
-    out.protos |= B_IPV6;
+    out.protos |= version === 4 ? B_IP : B_IPV6;
+    // The tunnel (if any) read since the last IP header is this header's (flow.ts tunnelAround).
     out.tunnel = this.pendingTunnel;
     this.pendingTunnel = TUNNEL_NONE;
     out.ipOff = off;
     out.ethOff = this.lastEth;
     this.lastEth = -1;
-    out.ipVersion = 6;
-    out.proto = nh;
-    out.src6 = ipv6At(b, off + 8);
-    out.dst6 = ipv6At(b, off + 24);
+    out.ipVersion = version;
+    out.proto = proto;
     out.l4 = L4_NONE;
     out.sport = 0;
     out.dport = 0;
     out.swap = false;
-    if (nh === NO_NEXT_HEADER) return true;
-    const dec = this.ipProtos.find(nh);
+    if (version === 6 && proto === NO_NEXT_HEADER) return true;
+    const dec = this.ipProtos.find(proto);
+    // The transport segment's end on the wire, per the IP length (segmentWireEnd).
     const wireEnd = declared < this.frameEnd ? declared : this.frameEnd;
-    if (dec === decodeTcp) return this.tcp(off + 40, payEnd, wireEnd, out);
-    if (dec === decodeUdp) return this.udp(off + 40, payEnd, wireEnd, out);
+    if (dec === decodeTcp) return this.tcp(off + hlen, payEnd, wireEnd, out);
+    if (dec === decodeUdp) return this.udp(off + hlen, payEnd, wireEnd, out);
+    if (dec === decodeIcmp) return icmp(this.b, off + hlen, payEnd, out);
     return dec === undefined;
   }
 
