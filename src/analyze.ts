@@ -11,7 +11,7 @@ import { type DecodeIssue, type Packet, PROTO_BITS } from './decode/packet.ts';
 import { NettraceError } from './errors.ts';
 import { ConversationAnalyzer, type ConversationResult } from './flow/analyzer.ts';
 import { readCaptureFile } from './pcap/reader.ts';
-import type { CaptureDiagnostic, CaptureInterface, FrameRecord } from './pcap/types.ts';
+import type { CaptureDiagnostic, CaptureInterface, FrameRecord, PacketRecord } from './pcap/types.ts';
 import { JsonArray } from './render/json-stream.ts';
 
 export const LINKTYPE_NAMES: Record<number, string> = {
@@ -76,6 +76,18 @@ export interface AnalyzeOptions {
 /** Wireshark's frame.interface_name: if_name, or "unknown" for a pcapng interface without one. */
 export function interfaceName(iface: CaptureInterface): string | undefined {
   return iface.name ?? (iface.format === 'pcapng' ? 'unknown' : undefined);
+}
+
+/** `frame` (reused from packet to packet) describing record `rec` of interface `iface`. */
+function setFrame(frame: FrameInfo, rec: Omit<PacketRecord, 'data'>, iface: CaptureInterface): FrameInfo {
+  frame.number = rec.number;
+  frame.tsSec = rec.tsSec;
+  frame.tsNsec = rec.tsNsec;
+  frame.capLen = rec.capLen;
+  frame.origLen = rec.origLen;
+  frame.interfaceId = rec.interfaceId;
+  frame.interfaceName = interfaceName(iface);
+  return frame;
 }
 
 /** A bundle folder holds capture.pcapng; anything else is taken as a capture file. */
@@ -239,16 +251,7 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
               if (samples.length < maxSamples) samples.push({ ...is, frame: rec.number, file });
             }
           }
-          if (opts.onPacket) {
-            frame.number = rec.number;
-            frame.tsSec = rec.tsSec;
-            frame.tsNsec = rec.tsNsec;
-            frame.capLen = rec.capLen;
-            frame.origLen = rec.origLen;
-            frame.interfaceId = rec.interfaceId;
-            frame.interfaceName = interfaceName(iface);
-            opts.onPacket(p, frame);
-          }
+          if (opts.onPacket) opts.onPacket(p, setFrame(frame, rec, iface));
         },
       },
       // Between chunks rather than every so many packets: a call the per-packet code makes for the
@@ -313,14 +316,7 @@ export function writeFieldLines(
     const res = readCaptureFile(file, {
       onPacket(rec, iface) {
         const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
-        frame.number = rec.number;
-        frame.tsSec = rec.tsSec;
-        frame.tsNsec = rec.tsNsec;
-        frame.capLen = rec.capLen;
-        frame.origLen = rec.origLen;
-        frame.interfaceId = rec.interfaceId;
-        frame.interfaceName = interfaceName(iface);
-        write(fieldLine(names, p, frame));
+        write(fieldLine(names, p, setFrame(frame, rec, iface)));
       },
     });
     if (res.diagnostic) diagnostics.push(`${file}: ${res.diagnostic.message}`);
