@@ -74,13 +74,16 @@ export class HttpConnection extends Direction {
 
   /** Out-of-order segments still held (both directions) and the first one's time, or undefined. */
   heldSegments(): { count: number; tNs: number } | undefined {
-    const a = this.d0.held;
-    const b = this.d1.held;
-    const count = (a?.length ?? 0) + (b?.length ?? 0);
-    if (count === 0 || this.stopped) return undefined;
+    if (this.stopped) return undefined;
+    let count = 0;
     let tNs = Number.POSITIVE_INFINITY;
-    for (const x of [...(a ?? []), ...(b ?? [])]) if (x.tNs < tNs) tNs = x.tNs;
-    return { count, tNs };
+    for (const held of [this.d0.held, this.d1.held]) {
+      for (const x of held ?? []) {
+        count++;
+        if (x.tNs < tNs) tNs = x.tNs;
+      }
+    }
+    return count === 0 ? undefined : { count, tNs };
   }
 
   /** Objects held (for memory tests): pending requests, held segments. */

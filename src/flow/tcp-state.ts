@@ -11,7 +11,7 @@
 //   likewise a FIN repeated by the side that closed first is not taken for the other side's FIN.
 // - TIME_WAIT → CLOSE by timeout is not simulated (no clock runs between packets): CLOSE comes from
 //   an RST. A new SYN after TIME_WAIT/CLOSE (conntrack's "reopened connection") is handled by the
-//   flow table, which starts a new flow for it (see `isReopen`).
+//   flow table, which starts a new flow for it (see `tcpIsReopen`).
 // - Window tracking (tcp_in_window) is not done: nothing is dropped as out of window. Packets the
 //   matrix calls INVALID (sIV) leave the state alone and are counted; IGNORE (sIG) leaves it alone.
 // - Retransmission here is Wireshark's idea, not conntrack's `retrans` counter: a segment that
@@ -355,11 +355,6 @@ export class TcpTracker implements TransitionSink {
   }
   get zeroWindowB(): number {
     return this.word(W_ZERO_WINDOW + 1) >>> 0;
-  }
-
-  /** True when this SYN starts a new connection on a closed one (the flow table opens a new flow). */
-  isReopen(flags: number): boolean {
-    return tcpIsReopen(this.store.words, this.store.tcpAt(this.key), flags);
   }
 
   update(dir: Dir, flags: number, seq: number, ack: number, payloadLen: number, window: number, tNs: number) {
