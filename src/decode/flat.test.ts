@@ -9,9 +9,9 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { analyzeFiles, makeDissector } from '../analyze.ts';
+import { CORPORA, TESTDATA } from '../pcap/test-support/captures.ts';
 import { writePcapngFile } from '../pcap/writer.ts';
 import { defaultDissector, LINKTYPE } from './bindings.ts';
 import type { Dissector } from './dissector.ts';
@@ -31,9 +31,6 @@ import { syntheticTraffic } from './test-support/flat-frames-traffic.ts';
 import { captured, frames2, onEthernet, structured } from './test-support/flat-frames-tunnel.ts';
 import { arp, ip4, sll1, sll2 } from './test-support/l3-build.ts';
 import { ascii, concat, eth, geneve, ovnOption, tcp, udp, vxlan } from './test-support/l4-build.ts';
-
-const TESTDATA = fileURLToPath(new URL('../../testdata/', import.meta.url));
-const CORPORA = fileURLToPath(new URL('../../../shared/corpora/', import.meta.url));
 
 function assertAgrees(t: FlatTally, path: string): void {
   const shown = t.mismatches

@@ -3,14 +3,12 @@
 // only if it is listed in DIFFERENCES with its reason.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { writeFieldLines } from '../analyze.ts';
+import { CORPORA, captures } from '../pcap/test-support/captures.ts';
 import { STABLE_FIELDS as DESIGN_FIELDS } from './fields.ts';
-
-const CORPORA = fileURLToPath(new URL('../../../shared/corpora/', import.meta.url));
 
 /**
  * tshark preferences used for the comparison, each a display/analysis preference rather than a
@@ -89,19 +87,6 @@ const DIFFERENCES: Difference[] = [
   },
 ];
 
-function corpusFiles(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(pcap|pcapng|cap)$/.test(name)) out.push(p);
-    }
-  };
-  walk(CORPORA);
-  return out;
-}
-
 function tsharkLines(file: string): { lines: string[]; stderr: string } {
   const args = ['-n', '-r', file, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,'];
   for (const [k, v] of TSHARK_PREFS) args.push('-o', `${k}:${v}`);
@@ -122,7 +107,7 @@ function allowed(rel: string, field: string, ours: string, theirs: string): Diff
 
 describe('fields equal tshark 4.0 on every corpus capture', { concurrency: false }, () => {
   assert.ok(existsSync(CORPORA), `corpora not found at ${CORPORA} (shared/ must sit beside the clone)`);
-  for (const file of corpusFiles()) {
+  for (const file of captures(CORPORA)) {
     const rel = relative(CORPORA, file);
     test(rel, () => {
       const theirs = tsharkLines(file);

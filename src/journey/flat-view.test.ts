@@ -9,21 +9,18 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { defaultDissector, LINKTYPE } from '../decode/bindings.ts';
 import { FlatDecoder } from '../decode/flat.ts';
 import { flatTally } from '../decode/test-support/flat-check.ts';
 import { syntheticTraffic } from '../decode/test-support/flat-frames-traffic.ts';
 import { readCaptureFile } from '../pcap/reader.ts';
+import { CORPORA, TESTDATA } from '../pcap/test-support/captures.ts';
 import { type CorrelateCaptureOptions, correlateCapture, journeyDissector } from './correlate.ts';
 import { captures, checkCapture, checkers, describeFrame, tally } from './test-support/flat-view-check.ts';
 import { frames, writeThreePoints } from './test-support/flat-view-frames.ts';
 import { THREE_POINTS } from './testkit.ts';
 import type { CapturePoint } from './types.ts';
-
-const TESTDATA = fileURLToPath(new URL('../../testdata/', import.meta.url));
-const CORPORA = fileURLToPath(new URL('../../../shared/corpora/', import.meta.url));
 
 const testdataFiles = captures(TESTDATA);
 

@@ -4,14 +4,14 @@
 // `F.tshark-4.0.17.tsv` next to a capture is the reference where there is one.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { readCaptureFile } from './reader.ts';
+import { CORPORA, captures } from './test-support/captures.ts';
 import { formatEpoch } from './timestamp.ts';
 
-const root = fileURLToPath(new URL('../../../shared/corpora/', import.meta.url));
+const root = CORPORA;
 const FIELDS = ['frame.time_epoch', 'frame.len', 'frame.cap_len', 'frame.interface_id', 'frame.comment'];
 
 /**
@@ -21,16 +21,6 @@ const FIELDS = ['frame.time_epoch', 'frame.len', 'frame.cap_len', 'frame.interfa
  * packets, identical, and to report a diagnostic; no entry is needed for that.)
  */
 const KNOWN_DIFFERENCES: Record<string, string> = {};
-
-function captures(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...captures(p));
-    else if (/\.(pcap|pcapng|cap)$/.test(name)) out.push(p);
-  }
-  return out;
-}
 
 const haveTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
 

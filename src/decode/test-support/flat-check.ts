@@ -4,8 +4,6 @@
 // addKey and countArp, flow/analyzer.ts addKey) must be what it reads of the layers (keyFromLayers,
 // tunnelAround, the DNS layer, countNonIp). That is what makes `analyze`'s fast path give the slow
 // path's answer. The in-place read (decodeAt, on the capture reader's buffer) must say the same.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { tunnelAround } from '../../flow/flow.ts';
 import { keyFromLayers } from '../../flow/flow-key.ts';
 import { readCaptureFile } from '../../pcap/reader.ts';
@@ -336,16 +334,4 @@ export function contract(d: Dissector, flat: FlatDecoder, stats: Stats) {
 export const count = (m: Map<string, number>, match: (key: string) => boolean): number =>
   [...m].reduce((n, [key, c]) => n + (match(key) ? c : 0), 0);
 
-/** Every capture file under `dir`, in a stable order. */
-export function captures(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(pcap|pcapng|cap)$/i.test(name)) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+export { captures } from '../../pcap/test-support/captures.ts';
