@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { type AnalyzeOptions, analyzeFiles, analyzeFilesForJson, writeFieldLines } from '../analyze.ts';
 import { checkFields, knownFields } from '../decode/fields.ts';
 import { NettraceError } from '../errors.ts';
+import { formatEpoch } from '../pcap/timestamp.ts';
 import { writeJson } from '../render/json-stream.ts';
 import { packetLine } from '../render/packet-line.ts';
 import type { SummarySections } from '../render/summary.ts';
@@ -105,7 +106,8 @@ async function runAnalyze(files: string[], o: AnalyzeFlags): Promise<void> {
     onProgress: progress.update,
     onPacket: perPacket
       ? (p, frame) => {
-          const t = `${frame.tsSec}.${String(frame.tsNsec).padStart(9, '0')}`;
+          // As tshark writes it (frame.time_epoch), also for the invalid fractions of a broken file.
+          const t = formatEpoch(frame.tsSec, frame.tsNsec);
           if (o.output === 'jsonl') {
             out.line(
               JSON.stringify({

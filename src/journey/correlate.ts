@@ -8,6 +8,7 @@ import { FlatPacket } from '../decode/flat-packet.ts';
 import type { Packet } from '../decode/packet.ts';
 import { NettraceError } from '../errors.ts';
 import { readCaptureFile } from '../pcap/reader.ts';
+import { formatEpoch } from '../pcap/timestamp.ts';
 import type { CaptureDiagnostic, CaptureInterface } from '../pcap/types.ts';
 import { ClockBook } from './clock.ts';
 import { decideDirections, orderSightings, type PathPoints } from './direction.ts';
@@ -143,7 +144,7 @@ export class Correlator {
       raw,
       retrans: findRetransmissions(st, raw),
       answers: pairReplies(st, raw),
-      t0: this.t0Sec < 0 ? '0.000000000' : `${this.t0Sec}.${String(this.t0Nsec).padStart(9, '0')}`,
+      t0: this.t0Sec < 0 ? '0.000000000' : formatEpoch(this.t0Sec, this.t0Nsec),
       unmatched: { nonIp: this.nonIp, unknownPoint: this.unknownPoint, singleSighting: single },
       clockWarnings: clock.warnings(clockOffsets),
       clockOffsets,
