@@ -63,6 +63,18 @@ class Conv {
 
 const GET = (uri: string, host = 'static-server:8080') =>
   `GET ${uri} HTTP/1.1\r\nHost: ${host}\r\nAccept: */*\r\n\r\n`;
+/** A GET of `uri` at 100 ns answered 200 at 350 ns, as the log records it. */
+const exchange = (uri: string) => ({
+  flow: 1,
+  method: 'GET',
+  uri,
+  host: 'static-server:8080',
+  requestNs: 100,
+  status: 200,
+  reason: 'OK',
+  responseNs: 350,
+  latencyNs: 250,
+});
 const OK = (body: string, extra = '') =>
   `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
 
@@ -71,19 +83,7 @@ describe('HTTP/1.x transactions', () => {
     const c = new Conv().handshake();
     c.send('c', GET('/hello.txt'), 100);
     c.send('s', OK('Hello World'), 350);
-    assert.deepEqual(c.http, [
-      {
-        flow: 1,
-        method: 'GET',
-        uri: '/hello.txt',
-        host: 'static-server:8080',
-        requestNs: 100,
-        status: 200,
-        reason: 'OK',
-        responseNs: 350,
-        latencyNs: 250,
-      },
-    ]);
+    assert.deepEqual(c.http, [exchange('/hello.txt')]);
     assert.deepEqual(c.an.result().httpIssues, []);
   });
 
@@ -407,6 +407,25 @@ describe('HTTP/1.x transactions', () => {
       ],
     );
     assert.deepEqual(c.an.result().httpIssues, []);
+  });
+
+  test('a head cut by the snaplen: its complete lines still make the transaction', () => {
+    const c = new Conv().handshake();
+    // `tcpdump -s 128` and the like keep only each packet's first bytes.
+    const cut = (from: 'c' | 's', payload: string, captured: number, at: number) => {
+      c.an.add(tcpPacket({ ...c.spec(from, ACK | PSH, payload), captured }), at, 66 + payload.length);
+      c.seq[from] += payload.length;
+    };
+    const req = GET('/cut');
+    cut('c', req, req.indexOf('Accept') + 3, 100); // the start line and Host, not the end of the head
+    cut('s', OK('x'.repeat(40)), 'HTTP/1.1 200 OK\r\nCont'.length, 350);
+    cut('c', GET('/lost'), 'GET /lo'.length, 400); // a start line cut: nothing to go by
+    c.send('s', OK('fine'), 500); // unpaired: the request it answers was not read
+    assert.deepEqual(c.http, [exchange('/cut'), { flow: 1, status: 200, reason: 'OK', responseNs: 500 }]);
+    assert.deepEqual(
+      c.an.result().httpIssues.map((i) => i.message.replace(/\d+ payload/, 'N payload')),
+      Array(3).fill('N payload bytes not captured (snaplen): lost the HTTP message boundary'),
+    );
   });
 
   test('more out-of-order segments than can be held: a gap is reported and parsing resumes', () => {

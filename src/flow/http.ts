@@ -209,6 +209,15 @@ export class HttpConnection extends Direction {
       if (n === 0) return;
     }
     if (d.state === TO_CLOSE || d.state === SCAN) return;
+    if (d.state === HEAD) {
+      // A head cut by the snaplen (a capture made with -s 96..256 keeps just the start of each
+      // packet): its complete lines still say what the message is, as tshark shows it.
+      const lines = d.text.lastIndexOf('\n');
+      if (lines >= 0) this.onHead(d, d.text.slice(0, lines + 1), true);
+      d.text = '';
+      d.match = 0;
+      if (this.stopped) return;
+    }
     this.log.issue(
       this.flow,
       tNs,
@@ -327,7 +336,8 @@ export class HttpConnection extends Direction {
     return stop;
   }
 
-  private onHead(d: Direction, text: string) {
+  /** A message head; `cut`: only its first lines were captured (the message is recorded, no more). */
+  private onHead(d: Direction, text: string, cut = false) {
     const lines = text.split(/\r?\n/);
     const first = lines[0] ?? '';
     let host: string | undefined;
@@ -343,7 +353,7 @@ export class HttpConnection extends Direction {
       else if (name === 'transfer-encoding') chunked ||= /chunked/i.test(line.slice(c + 1));
     }
     let bodyLen = 0;
-    if (length !== undefined) {
+    if (length !== undefined && !cut) {
       if (!/^\d{1,15}$/.test(length)) {
         this.log.issue(
           this.flow,
@@ -376,6 +386,7 @@ export class HttpConnection extends Direction {
         this.stopped = true; // no longer HTTP/1 on this connection
         return;
       }
+      if (cut) return;
       if (tx.method === 'HEAD' || status === 204 || status === 304) d.state = NEXT;
       else this.body(d, chunked, length !== undefined ? bodyLen : -1);
       return;
@@ -383,6 +394,7 @@ export class HttpConnection extends Direction {
 
     const req = /^([A-Z]+) (\S+) HTTP\/1\.\d$/.exec(first);
     if (!req) {
+      if (cut) return; // the boundary-lost issue follows
       this.log.issue(this.flow, d.startNs, `not an HTTP/1 start line: "${first.slice(0, 60)}"`);
       d.state = SCAN;
       return;
@@ -401,7 +413,7 @@ export class HttpConnection extends Direction {
       return;
     }
     this.pending.push(tx);
-    this.body(d, chunked, bodyLen);
+    if (!cut) this.body(d, chunked, bodyLen);
   }
 
   /** length -1: a response with neither length nor chunking runs to the end of the connection. */
