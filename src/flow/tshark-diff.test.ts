@@ -37,7 +37,7 @@ interface Conversation {
   parts: number;
 }
 
-type Kind = 'only tshark' | 'only nettrace' | 'frames' | 'bytes' | 'times' | 'dns' | 'http';
+type Kind = 'only tshark' | 'only nettrace' | 'frames' | 'bytes' | 'times' | 'dns' | 'http' | 'tcp';
 
 interface Found {
   rel: string;
@@ -270,6 +270,13 @@ function compare(rel: string, theirs: Map<string, Conversation>, mine: Map<strin
 const FIELDS = [
   ...['dns.id', 'dns.flags.response', 'dns.qry.name', 'dns.time', 'dns.response_in', 'dns.response_to'],
   ...['dns.retransmission', 'http.request.method', 'http.request.uri', 'http.response.code', 'http.time'],
+  // The innermost addresses are the Source/Destination columns (ip.src would be a tunnel's outer one).
+  ...['_ws.col.Source', 'tcp.srcport', '_ws.col.Destination', 'tcp.dstport', 'tcp.flags.reset'],
+  ...[
+    'tcp.analysis.retransmission',
+    'tcp.analysis.fast_retransmission',
+    'tcp.analysis.spurious_retransmission',
+  ],
 ];
 
 interface Transactions {
@@ -277,13 +284,34 @@ interface Transactions {
   dns: string[];
   /** Requests `method uri` and responses `status@latencyNs` (`@-` when unpaired), sorted. */
   http: string[];
+  /** Per TCP sender: `src > dst: R retransmissions, S resets` (those with either), sorted. */
+  tcp: string[];
+}
+
+/** Counts per direction (`src > dst`) as `Transactions.tcp` lines. */
+function tcpLines(counts: Map<string, [number, number]>): string[] {
+  const out: string[] = [];
+  for (const [dir, [re, rst]] of counts) {
+    if (re > 0 || rst > 0) out.push(`${dir}: ${re} retransmissions, ${rst} resets`);
+  }
+  return out.sort();
+}
+
+function count(counts: Map<string, [number, number]>, dir: string, re: number, rst: number): void {
+  const c = counts.get(dir) ?? [0, 0];
+  c[0] += re;
+  c[1] += rst;
+  counts.set(dir, c);
 }
 
 function tsharkTransactions(rows: string[][]): Transactions {
-  const out: Transactions = { dns: [], http: [] };
+  const out: Transactions = { dns: [], http: [], tcp: [] };
+  const tcp = new Map<string, [number, number]>();
   for (const row of rows) {
     const [id, response, name, time, responseIn, responseTo, retransmission] = row;
-    const [method, uri, status, httpTime] = row.slice(7);
+    const [method, uri, status, httpTime, src, sport, dst, dport, reset, ...retrans] = row.slice(7);
+    if (sport)
+      count(tcp, `${src}:${sport} > ${dst}:${dport}`, retrans.some((x) => x) ? 1 : 0, reset === '1' ? 1 : 0);
     if (method) out.http.push(`${method} ${uri}`);
     if (status) out.http.push(`${status}@${httpTime ? Math.round(Number(httpTime) * 1e9) : '-'}`);
     // A copy tshark calls a retransmission is nettrace's second query / duplicate response.
@@ -296,6 +324,7 @@ function tsharkTransactions(rows: string[][]): Transactions {
   }
   out.dns.sort();
   out.http.sort();
+  out.tcp = tcpLines(tcp);
   return out;
 }
 
@@ -308,12 +337,19 @@ function oursTransactions(r: ConversationResult): Transactions {
     if (t.method !== undefined) http.push(`${t.method} ${t.uri}`);
     if (t.status !== undefined) http.push(`${t.status}@${t.latencyNs ?? '-'}`);
   }
-  return { dns: dns.sort(), http: http.sort() };
+  const tcp = new Map<string, [number, number]>();
+  for (const f of r.flows) {
+    if (f.tcp === undefined) continue;
+    const [a, b] = [`${f.a}:${f.aPort}`, `${f.b}:${f.bPort}`];
+    count(tcp, `${a} > ${b}`, f.tcp.retransmissions.A, f.tcp.resets.A);
+    count(tcp, `${b} > ${a}`, f.tcp.retransmissions.B, f.tcp.resets.B);
+  }
+  return { dns: dns.sort(), http: http.sort(), tcp: tcpLines(tcp) };
 }
 
 function compareTransactions(rel: string, theirs: Transactions, mine: Transactions): Found[] {
   const found: Found[] = [];
-  for (const kind of ['dns', 'http'] as const) {
+  for (const kind of ['dns', 'http', 'tcp'] as const) {
     const a = theirs[kind];
     const b = mine[kind];
     if (a.join('\n') === b.join('\n')) continue;
@@ -336,7 +372,7 @@ function accepted(f: Found): Difference | undefined {
  * segments dissected one by one, as nettrace reads them), then the conversation tables.
  */
 const TSHARK_ARGS = [
-  ...['-n', '-2', '-o', 'tcp.desegment_tcp_streams:FALSE', '-Y', 'dns || http'],
+  ...['-n', '-2', '-o', 'tcp.desegment_tcp_streams:FALSE', '-Y', 'tcp || dns'],
   ...['-T', 'fields', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])],
   ...['-z', 'conv,tcp', '-z', 'conv,udp'],
 ];
