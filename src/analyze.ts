@@ -1,7 +1,8 @@
 // The library behind `nettrace analyze`: read capture files (or a trace bundle), decode every
 // packet, track conversations, and hand back one JSON-serialisable result. The CLI only renders it.
-import { statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isatty } from 'node:tty';
 import { defaultDissector } from './decode/bindings.ts';
 import type { Dissector } from './decode/dissector.ts';
 import { type FrameInfo, fieldLine } from './decode/fields.ts';
@@ -10,7 +11,7 @@ import { FlatPacket } from './decode/flat-packet.ts';
 import { type DecodeIssue, type Packet, PROTO_BITS } from './decode/packet.ts';
 import { NettraceError } from './errors.ts';
 import { ConversationAnalyzer, type ConversationResult } from './flow/analyzer.ts';
-import { readCaptureFile } from './pcap/reader.ts';
+import { type ReadFileOptions, readCaptureFile } from './pcap/reader.ts';
 import type { CaptureDiagnostic, CaptureInterface, FrameRecord, PacketRecord } from './pcap/types.ts';
 import { JsonArray } from './render/json-stream.ts';
 
@@ -90,8 +91,15 @@ function setFrame(frame: FrameInfo, rec: Omit<PacketRecord, 'data'>, iface: Capt
   return frame;
 }
 
-/** A bundle folder holds capture.pcapng; anything else is taken as a capture file. */
+/** Standard input, as the command line names it (`tcpdump -U -w - | nettrace analyze -`). */
+export const STDIN = '-';
+
+/**
+ * A bundle folder holds capture.pcapng; `-` is standard input; anything else is taken as a
+ * capture file.
+ */
 export function resolveCapturePath(path: string): string {
+  if (path === STDIN) return STDIN;
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);
@@ -114,6 +122,21 @@ export function resolveCapturePath(path: string): string {
     return inner;
   }
   return path;
+}
+
+/** How a capture is read: its size (for progress; 0 for a pipe) and readCaptureFile's options. */
+function opening(file: string): { size: number; read: ReadFileOptions } {
+  // Descriptor 0 itself: /dev/stdin cannot be opened again when it is a socket.
+  if (file === STDIN) {
+    if (isatty(0)) {
+      throw new NettraceError(
+        'stdin-terminal',
+        'standard input is a terminal: pipe a capture into `analyze -`',
+      );
+    }
+    return { size: fstatSync(0).size, read: { fd: 0, source: 'standard input' } };
+  }
+  return { size: statSync(file).size, read: {} };
 }
 
 export function makeDissector(decodeAs: string[] = []): Dissector {
@@ -183,7 +206,7 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
 
   for (const path of paths) {
     const file = resolveCapturePath(path);
-    const size = statSync(file).size;
+    const { size, read } = opening(file);
     let filePackets = 0;
     const frame: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
     const res = readCaptureFile(
@@ -256,7 +279,7 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
       },
       // Between chunks rather than every so many packets: a call the per-packet code makes for the
       // first time after it was compiled would make the compiled code start over.
-      onProgress === undefined ? {} : { onChunk: (read) => onProgress(file, read, size, filePackets) },
+      onProgress === undefined ? read : { ...read, onChunk: (n) => onProgress(file, n, size, filePackets) },
     );
     for (const i of res.interfaces) {
       const name = LINKTYPE_NAMES[i.linktype] ?? `linktype ${i.linktype}`;
@@ -313,13 +336,17 @@ export function writeFieldLines(
   for (const path of paths) {
     const file = resolveCapturePath(path);
     const frame: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
-    const res = readCaptureFile(file, {
-      onPacket(rec, iface) {
-        const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
-        write(fieldLine(names, p, setFrame(frame, rec, iface)));
+    const res = readCaptureFile(
+      file,
+      {
+        onPacket(rec, iface) {
+          const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
+          write(fieldLine(names, p, setFrame(frame, rec, iface)));
+        },
       },
-    });
-    if (res.diagnostic) diagnostics.push(`${file}: ${res.diagnostic.message}`);
+      opening(file).read,
+    );
+    if (res.diagnostic) diagnostics.push(res.diagnostic.message);
   }
   return diagnostics;
 }

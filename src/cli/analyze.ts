@@ -17,7 +17,10 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function analyzeCommand(): Command {
   return new Command('analyze')
     .description('decode capture files (pcap, pcapng) or a trace bundle and summarise what is in them')
-    .argument('<file...>', 'capture files, or a bundle folder saved by `nettrace trace`')
+    .argument(
+      '<file...>',
+      'capture files (- for standard input), or a bundle folder saved by `nettrace trace`',
+    )
     .addOption(
       new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'jsonl']).default('text'),
     )
@@ -49,7 +52,12 @@ Examples:
   nettrace analyze capture.pcap --fields -e ip.src -e ip.dst -e tcp.flags
   nettrace analyze capture.pcap -o json | jq .conversations.flows
   nettrace analyze vxlan.pcap --decode-as udp.port==4790:vxlan
-  nettrace analyze ./bundle-2026-11-26T12-00-00          replay a saved trace bundle`,
+  nettrace analyze ./bundle-2026-11-26T12-00-00          replay a saved trace bundle
+  tcpdump -U -w - -i eth0 | nettrace analyze - --flows   read a capture from a pipe
+
+Exit status: 0 when every file was read to its end; 2 when a file is not a capture or stopped
+early (cut short, corrupt): the output covers every packet before that point, and a line on
+stderr says where and why; 1 for any other error (missing file, bad option).`,
     )
     .action((files: string[], o: AnalyzeFlags) => runAnalyze(files, o));
 }
@@ -78,6 +86,8 @@ function isFolder(path: string): boolean {
 
 async function runAnalyze(files: string[], o: AnalyzeFlags): Promise<void> {
   const out = new Output(process.stdout);
+  if (files.filter((f) => f === '-').length > 1)
+    throw new NettraceError('bad-argument', 'standard input (-) can be read only once');
   if (o.listFields) {
     for (const f of knownFields()) out.line(f);
     out.flush();
@@ -96,7 +106,7 @@ async function runAnalyze(files: string[], o: AnalyzeFlags): Promise<void> {
     }
     const diags = writeFieldLines(files, o.field, (line) => out.line(line), o.decodeAs);
     out.flush();
-    for (const d of diags) process.stderr.write(`nettrace: ${d}\n`);
+    reportDiagnostics(diags);
     return;
   }
   const progress = makeProgress(process.stderr);
@@ -157,7 +167,13 @@ async function runAnalyze(files: string[], o: AnalyzeFlags): Promise<void> {
   } else {
     out.flush();
   }
-  for (const f of (json ?? result)?.files ?? []) {
-    if (f.diagnostic) process.stderr.write(`nettrace: ${f.path}: ${f.diagnostic.message}\n`);
-  }
+  const diags: string[] = [];
+  for (const f of (json ?? result)?.files ?? []) if (f.diagnostic) diags.push(f.diagnostic.message);
+  reportDiagnostics(diags);
+}
+
+/** Files that stopped early (each message names the file and the offset): on stderr, exit status 2. */
+function reportDiagnostics(messages: string[]): void {
+  for (const m of messages) process.stderr.write(`nettrace: ${m}\n`);
+  if (messages.length > 0) process.exitCode = 2;
 }

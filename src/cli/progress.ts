@@ -13,8 +13,12 @@ export function makeProgress(stream: NodeJS.WriteStream): Progress {
     update(file, bytesRead, fileSize, packets) {
       if (Date.now() - start < 1000) return;
       shown = true;
-      const pct = fileSize > 0 ? Math.min(100, Math.floor((bytesRead / fileSize) * 100)) : 0;
-      stream.write(`\r\x1b[Kreading ${file}: ${pct}% (${packets.toLocaleString('en-US')} packets)`);
+      // A pipe has no size: how much has come through it then.
+      const done =
+        fileSize > 0
+          ? `${Math.min(100, Math.floor((bytesRead / fileSize) * 100))}%`
+          : `${(bytesRead / 2 ** 20).toFixed(1)} MiB`;
+      stream.write(`\r\x1b[Kreading ${file}: ${done} (${packets.toLocaleString('en-US')} packets)`);
     },
     done() {
       if (shown) stream.write('\r\x1b[K');

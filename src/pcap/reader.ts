@@ -183,6 +183,16 @@ export class CaptureParser {
 export interface ReadFileOptions extends CaptureParserOptions {
   /** Called after each chunk read (1 MiB) is parsed, with the bytes read so far: for progress. */
   onChunk?: (bytesRead: number) => void;
+  /**
+   * Read this open descriptor (e.g. 0, standard input: a pipe or a socket) instead of opening
+   * `path`, which then only names it; it is not closed.
+   */
+  fd?: number;
+}
+
+/** Waits `ms` without spinning (a non-blocking descriptor with nothing to read yet). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**
@@ -198,7 +208,7 @@ export function readCaptureFile(
   const parser = new CaptureParser(handlers, { source: opts.source ?? path });
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = opts.fd ?? openSync(path, 'r');
   } catch (e) {
     throw fsError(path, e);
   }
@@ -210,6 +220,11 @@ export function readCaptureFile(
       try {
         n = readSync(fd, buf, 0, READ_CHUNK, null);
       } catch (e) {
+        // A descriptor someone else made non-blocking (a shared pipe or socket): wait for data.
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          pause(5);
+          continue;
+        }
         throw fsError(path, e);
       }
       if (n === 0) break;
@@ -220,7 +235,7 @@ export function readCaptureFile(
       opts.onChunk?.(read);
     }
   } finally {
-    closeSync(fd);
+    if (opts.fd === undefined) closeSync(fd);
   }
   return parser.end();
 }
