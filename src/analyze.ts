@@ -10,7 +10,7 @@ import { FlatDecoder } from './decode/flat.ts';
 import { FlatPacket } from './decode/flat-packet.ts';
 import { type DecodeIssue, type Packet, PROTO_BITS } from './decode/packet.ts';
 import { NettraceError } from './errors.ts';
-import { ConversationAnalyzer, type ConversationResult } from './flow/analyzer.ts';
+import { ConversationAnalyzer, type ConversationResult, type ResultOptions } from './flow/analyzer.ts';
 import { type ReadFileOptions, readCaptureFile } from './pcap/reader.ts';
 import type { CaptureDiagnostic, CaptureInterface, FrameRecord, PacketRecord } from './pcap/types.ts';
 import { JsonArray } from './render/json-stream.ts';
@@ -72,6 +72,8 @@ export interface AnalyzeOptions {
    * true; never with onPacket, which needs the layers). The result is the same either way.
    */
   flat?: boolean;
+  /** Which records `conversations` holds (analyzeFiles): e.g. only what a summary shows. */
+  result?: ResultOptions;
 }
 
 /** Wireshark's frame.interface_name: if_name, or "unknown" for a pcapng interface without one. */
@@ -153,7 +155,7 @@ interface Analysis {
 
 export function analyzeFiles(paths: string[], opts: AnalyzeOptions = {}): AnalysisResult {
   const { head, conv } = analyze(paths, opts);
-  return { ...head, conversations: conv.result() };
+  return { ...head, conversations: conv.result(opts.result) };
 }
 
 /** analyzeFiles' result in the form writeJson streams: the same JSON, as JsonArrays for flows and DNS. */

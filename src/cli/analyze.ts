@@ -140,7 +140,9 @@ async function runAnalyze(files: string[], o: AnalyzeFlags): Promise<void> {
   };
   // JSON is written from the analysis as it stands: the records are made one at a time as written.
   const json = o.output === 'json' ? analyzeFilesForJson(files, opts) : undefined;
-  const result = json === undefined ? analyzeFiles(files, opts) : undefined;
+  // Otherwise only the summary is printed: it holds the records it shows, not every flow.
+  const result =
+    json === undefined ? analyzeFiles(files, { ...opts, result: { summaryOf: o.top } }) : undefined;
   progress.done();
   // A trace bundle is replayed: its journeys are rebuilt from capture.pcapng and shown first.
   const focused = o.flows || o.http || o.dns || o.packets;

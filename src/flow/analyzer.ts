@@ -84,6 +84,14 @@ export interface ResultOptions {
   /** Keep only the first N HTTP transactions / DNS transactions (the summary still counts all). */
   maxHttp?: number;
   maxDns?: number;
+  /**
+   * Only the records a summary of the top N shows (the text output): the N largest flows by bytes
+   * and the N largest TCP flows (in first-seen order), the N slowest answered DNS transactions and
+   * the first N (in `dns` order); every HTTP transaction. `summary` still counts everything. A
+   * capture's flows and DNS transactions run to hundreds of thousands: this builds no record for
+   * the rest. Other options are ignored.
+   */
+  summaryOf?: number;
 }
 
 const FLOW_KEYS: Record<FlowSortKey, (f: FlowRecord) => number> = {
@@ -266,6 +274,7 @@ export class ConversationAnalyzer {
    * analyzer's own (plain data, shared to spare memory), so take the result after the last `add`.
    */
   result(opts: ResultOptions = {}): ConversationResult {
+    if (opts.summaryOf !== undefined) return this.summaryResult(opts.summaryOf);
     let flows = this.table.flows().map(flowRecord);
     const summary = this.summary();
     if (opts.sortFlowsBy !== undefined && opts.sortFlowsBy !== 'first')
@@ -278,6 +287,23 @@ export class ConversationAnalyzer {
     const allDns = this.dns.transactions();
     const dns = opts.maxDns !== undefined ? allDns.slice(0, Math.max(0, opts.maxDns)) : allDns;
     return { summary, flows, nonIp: this.table.nonIp(), http, httpIssues: this.httpIssues(), dns };
+  }
+
+  private summaryResult(n: number): ConversationResult {
+    const all = this.table.flows();
+    // sortFlows' order for 'bytes' (largest first, ties in first-seen order), on the flows themselves.
+    const byBytes = (x: Flow, y: Flow) => y.bytesAB + y.bytesBA - (x.bytesAB + x.bytesBA) || x.id - y.id;
+    const largest = (list: Flow[]) => list.sort(byBytes).slice(0, Math.max(0, n));
+    const kept = new Set([...largest(all.slice()), ...largest(all.filter((f) => f.tcp !== undefined))]);
+    const flows = [...kept].sort((x, y) => x.id - y.id).map(flowRecord);
+    return {
+      summary: this.summary(),
+      flows,
+      nonIp: this.table.nonIp(),
+      http: this.httpLog.transactions.slice(),
+      httpIssues: this.httpIssues(),
+      dns: this.dns.summaryTransactions(n),
+    };
   }
 
   /**

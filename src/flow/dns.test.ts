@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConversationAnalyzer } from './analyzer.ts';
+import fc from 'fast-check';
+import { ConversationAnalyzer, slowestDns } from './analyzer.ts';
 import { type DnsSpec, dnsPacket } from './test-packets.ts';
 
 const Q = (id: number, qname: string, sport = 40000, extra: Partial<DnsSpec> = {}): DnsSpec => ({
@@ -170,6 +171,32 @@ describe('DNS transactions kept column-wise', () => {
         ['TYPE99', 'unanswered'],
         ['A', 'unanswered'],
       ],
+    );
+  });
+
+  test('result({ summaryOf: n }): what a summary of the top n shows, chosen as from the whole', () => {
+    // Latencies from a few values (ties), unanswered and unsolicited ones among them.
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ answer: fc.integer({ min: -1, max: 3 }), late: fc.boolean() }), {
+          maxLength: 40,
+        }),
+        fc.integer({ min: 1, max: 6 }),
+        (txs, n) => {
+          const an = new ConversationAnalyzer();
+          txs.forEach((t, i) => {
+            const q = Q(i, `n${i % 7}.example`);
+            if (!t.late) an.add(dnsPacket(q), i * 1000, 80);
+            if (t.answer >= 0) an.add(dnsPacket(R(q)), i * 1000 + 100 * (t.answer + 1), 80);
+          });
+          const all = an.result().dns;
+          const some = an.result({ summaryOf: n }).dns;
+          assert.deepEqual(slowestDns(some, n), slowestDns(all, n));
+          assert.deepEqual(some.slice(0, n), all.slice(0, n));
+          assert.ok(some.length <= 2 * n);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

@@ -255,6 +255,25 @@ export class DnsTracker {
     return out;
   }
 
+  /**
+   * What a summary of the top `n` shows, in `transactions()` order: the first `n`, and the `n`
+   * slowest answered (slowestDns' choice: latency, ties in that order).
+   */
+  summaryTransactions(n: number): DnsTransaction[] {
+    const order = this.order();
+    const keep = new Set<number>();
+    for (let k = 0; k < Math.min(n, order.length); k++) keep.add(k);
+    const latency = (k: number) => {
+      const i = order[k]!;
+      return this.answered.get(i)!.answerNs - this.queryNs[i]!;
+    };
+    const answered: number[] = [];
+    for (let k = 0; k < order.length; k++) if (this.statuses[order[k]!] === ANSWERED) answered.push(k);
+    answered.sort((x, y) => latency(y) - latency(x) || x - y);
+    for (const k of answered.slice(0, Math.max(0, n))) keep.add(k);
+    return [...keep].sort((x, y) => x - y).map((k) => this.record(order[k]!));
+  }
+
   /** Transactions still waiting for their answer. */
   get unanswered(): number {
     let n = 0;

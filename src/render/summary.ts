@@ -78,7 +78,8 @@ function flows(r: AnalysisResult, top: number, st: Style): string {
     f.tcp?.state ?? '',
     f.tunnel ? `${f.tunnel.type} vni ${f.tunnel.vni} ${f.tunnel.outerSrc}→${f.tunnel.outerDst}` : '',
   ]);
-  const head = `Top ${list.length} of ${count(r.conversations.flows.length)} flows by bytes`;
+  // The count from the summary: a text result holds only the flows it shows (summaryOf).
+  const head = `Top ${list.length} of ${count(r.conversations.summary.flows)} flows by bytes`;
   return (
     bold(head, st) +
     '\n' +
@@ -146,7 +147,7 @@ function http(r: AnalysisResult, top: number, st: Style): string {
 
 function dns(r: AnalysisResult, top: number, st: Style): string {
   const c = r.conversations;
-  if (c.dns.length === 0) return bold('DNS', st) + '  none';
+  if (c.summary.dnsTransactions === 0) return bold('DNS', st) + '  none';
   const answered = slowestDns(c.dns, top);
   const shown = answered.length > 0 ? answered : c.dns.slice(0, top);
   const rows = shown.map((t) => [
