@@ -6,42 +6,29 @@
 import { DNS_QUERY, type FlatPacket, L4_TCP } from '../decode/flat-packet.ts';
 import type { Packet } from '../decode/packet.ts';
 import { DnsTracker, type DnsTransaction } from './dns.ts';
-import type { Flow, FlowTunnel } from './flow.ts';
+import type { Flow } from './flow.ts';
 import { FlowTable, type NonIpCount } from './flow-table.ts';
 import { HttpConnection } from './http.ts';
 import { type HttpIssue, HttpLog, type HttpTransaction } from './http-log.ts';
 import { mayStartHttp, startsLikeHttp } from './http-start.ts';
-import { jsonNumber } from './json-number.ts';
-import { TCP_ACK, TCP_STATES, TCP_SYN, type TcpStateName, type TcpSummary } from './tcp-state.ts';
+import { byBytes, type FlowRecord, type FlowSortKey, flowJson, flowRecord, sortFlows } from './records.ts';
+import { TCP_ACK, TCP_STATES, TCP_SYN, type TcpStateName } from './tcp-state.ts';
 
 export type { DnsTransaction } from './dns.ts';
 export type { FlowTunnel } from './flow.ts';
 export type { NonIpCount } from './flow-table.ts';
 export type { HttpIssue, HttpTransaction } from './http-log.ts';
+export {
+  type FlowRecord,
+  type FlowSortKey,
+  flowJson,
+  flowRecord,
+  slowestDns,
+  slowestHttp,
+  sortFlows,
+  topFlows,
+} from './records.ts';
 export type { TcpStateName, TcpSummary, TcpTransition } from './tcp-state.ts';
-
-/** One flow, JSON-ready. Side A is the initiator. */
-export interface FlowRecord {
-  id: number;
-  ipVersion: 4 | 6;
-  /** `tcp`, `udp`, `icmp`, `icmpv6`, `sctp`, or `ip-N`. */
-  proto: string;
-  a: string;
-  /** TCP/UDP port; ICMP echo identifier; 0 when none. */
-  aPort: number;
-  b: string;
-  bPort: number;
-  packetsAB: number;
-  packetsBA: number;
-  bytesAB: number;
-  bytesBA: number;
-  firstNs: number;
-  lastNs: number;
-  durationNs: number;
-  /** The tunnel around the flow's first packet. */
-  tunnel?: FlowTunnel;
-  tcp?: TcpSummary;
-}
 
 export interface ConversationSummary {
   packets: number;
@@ -74,8 +61,6 @@ export interface ConversationResult {
   dns: DnsTransaction[];
 }
 
-export type FlowSortKey = 'first' | 'bytes' | 'packets' | 'duration';
-
 export interface ResultOptions {
   /** Sort flows (descending, except `first`: first-seen order). Default `first`. */
   sortFlowsBy?: FlowSortKey;
@@ -92,80 +77,6 @@ export interface ResultOptions {
    * the rest. Other options are ignored.
    */
   summaryOf?: number;
-}
-
-const FLOW_KEYS: Record<FlowSortKey, (f: FlowRecord) => number> = {
-  first: (f) => -f.id,
-  bytes: (f) => f.bytesAB + f.bytesBA,
-  packets: (f) => f.packetsAB + f.packetsBA,
-  duration: (f) => f.durationNs,
-};
-
-/** Flows sorted by `by`, largest first (`first`: first-seen order); ties keep first-seen order. */
-export function sortFlows(flows: readonly FlowRecord[], by: FlowSortKey): FlowRecord[] {
-  const key = FLOW_KEYS[by];
-  return flows.slice().sort((x, y) => key(y) - key(x) || x.id - y.id);
-}
-
-export function topFlows(flows: readonly FlowRecord[], n: number, by: FlowSortKey = 'bytes'): FlowRecord[] {
-  return sortFlows(flows, by).slice(0, Math.max(0, n));
-}
-
-/** Answered HTTP transactions, slowest first. */
-export function slowestHttp(http: readonly HttpTransaction[], n: number): HttpTransaction[] {
-  return http
-    .filter((t) => t.latencyNs !== undefined)
-    .sort((x, y) => y.latencyNs! - x.latencyNs!)
-    .slice(0, Math.max(0, n));
-}
-
-/** Answered DNS transactions, slowest first. */
-export function slowestDns(dns: readonly DnsTransaction[], n: number): DnsTransaction[] {
-  return dns
-    .filter((t) => t.latencyNs !== undefined)
-    .sort((x, y) => y.latencyNs! - x.latencyNs!)
-    .slice(0, Math.max(0, n));
-}
-
-export function flowRecord(f: Flow): FlowRecord {
-  const r: FlowRecord = {
-    id: f.id,
-    ipVersion: f.ipVersion,
-    proto: f.protoName,
-    a: f.aAddr,
-    aPort: f.aPort,
-    b: f.bAddr,
-    bPort: f.bPort,
-    packetsAB: f.packetsAB,
-    packetsBA: f.packetsBA,
-    bytesAB: f.bytesAB,
-    bytesBA: f.bytesBA,
-    firstNs: f.firstNs,
-    lastNs: f.lastNs,
-    durationNs: f.lastNs - f.firstNs,
-  };
-  if (f.tunnel) r.tunnel = { ...f.tunnel };
-  if (f.tcp) r.tcp = f.tcp.summary();
-  return r;
-}
-
-/**
- * JSON.stringify(flowRecord(f)), without building the record (a big capture has tens of thousands
- * of flows, each record several objects).
- */
-export function flowJson(f: Flow): string {
-  // Protocol names and IPv4 addresses never need escaping (letters, digits, '-', '.').
-  const v4 = f.ipVersion === 4;
-  let s =
-    `{"id":${f.id},"ipVersion":${f.ipVersion},"proto":"${f.protoName}",` +
-    `"a":${v4 ? `"${f.aAddr}"` : JSON.stringify(f.aAddr)},"aPort":${f.aPort},` +
-    `"b":${v4 ? `"${f.bAddr}"` : JSON.stringify(f.bAddr)},"bPort":${f.bPort},` +
-    `"packetsAB":${jsonNumber(f.packetsAB)},"packetsBA":${jsonNumber(f.packetsBA)},"bytesAB":${jsonNumber(f.bytesAB)},` +
-    `"bytesBA":${jsonNumber(f.bytesBA)},"firstNs":${jsonNumber(f.firstNs)},"lastNs":${jsonNumber(f.lastNs)},` +
-    `"durationNs":${jsonNumber(f.lastNs - f.firstNs)}`;
-  if (f.tunnel) s += `,"tunnel":${JSON.stringify(f.tunnel)}`;
-  if (f.tcp) s += `,"tcp":${f.tcp.summaryJson()}`;
-  return `${s}}`;
 }
 
 /** Records made one at a time, for writing a big result without holding all of them. */
@@ -291,8 +202,6 @@ export class ConversationAnalyzer {
 
   private summaryResult(n: number): ConversationResult {
     const all = this.table.flows();
-    // sortFlows' order for 'bytes' (largest first, ties in first-seen order), on the flows themselves.
-    const byBytes = (x: Flow, y: Flow) => y.bytesAB + y.bytesBA - (x.bytesAB + x.bytesBA) || x.id - y.id;
     const largest = (list: Flow[]) => list.sort(byBytes).slice(0, Math.max(0, n));
     const kept = new Set([...largest(all.slice()), ...largest(all.filter((f) => f.tcp !== undefined))]);
     const flows = [...kept].sort((x, y) => x.id - y.id).map(flowRecord);

@@ -1,0 +1,117 @@
+// Flows, HTTP and DNS transactions as JSON-ready records, their JSON text, and the orders the
+// summaries list them in.
+import type { DnsTransaction } from './dns.ts';
+import type { Flow, FlowTunnel } from './flow.ts';
+import type { HttpTransaction } from './http-log.ts';
+import { jsonNumber } from './json-number.ts';
+import type { TcpSummary } from './tcp-state.ts';
+
+/** One flow, JSON-ready. Side A is the initiator. */
+export interface FlowRecord {
+  id: number;
+  ipVersion: 4 | 6;
+  /** `tcp`, `udp`, `icmp`, `icmpv6`, `sctp`, or `ip-N`. */
+  proto: string;
+  a: string;
+  /** TCP/UDP port; ICMP echo identifier; 0 when none. */
+  aPort: number;
+  b: string;
+  bPort: number;
+  packetsAB: number;
+  packetsBA: number;
+  bytesAB: number;
+  bytesBA: number;
+  firstNs: number;
+  lastNs: number;
+  durationNs: number;
+  /** The tunnel around the flow's first packet. */
+  tunnel?: FlowTunnel;
+  tcp?: TcpSummary;
+}
+
+export type FlowSortKey = 'first' | 'bytes' | 'packets' | 'duration';
+
+/** A flow's bytes both ways (a Flow or its record). */
+const bytesOf = (f: { bytesAB: number; bytesBA: number }) => f.bytesAB + f.bytesBA;
+
+const FLOW_KEYS: Record<FlowSortKey, (f: FlowRecord) => number> = {
+  first: (f) => -f.id,
+  bytes: bytesOf,
+  packets: (f) => f.packetsAB + f.packetsBA,
+  duration: (f) => f.durationNs,
+};
+
+/** By `key`, largest first; ties in first-seen order (id). */
+const largestFirst =
+  <T extends { id: number }>(key: (f: T) => number) =>
+  (x: T, y: T) =>
+    key(y) - key(x) || x.id - y.id;
+
+/** sortFlows' order for 'bytes', for Flow objects as well as records. */
+export const byBytes = largestFirst<{ id: number; bytesAB: number; bytesBA: number }>(bytesOf);
+
+/** Flows sorted by `by`, largest first (`first`: first-seen order); ties keep first-seen order. */
+export function sortFlows(flows: readonly FlowRecord[], by: FlowSortKey): FlowRecord[] {
+  return flows.slice().sort(largestFirst(FLOW_KEYS[by]));
+}
+
+export function topFlows(flows: readonly FlowRecord[], n: number, by: FlowSortKey = 'bytes'): FlowRecord[] {
+  return sortFlows(flows, by).slice(0, Math.max(0, n));
+}
+
+/** Answered HTTP transactions, slowest first. */
+export function slowestHttp(http: readonly HttpTransaction[], n: number): HttpTransaction[] {
+  return http
+    .filter((t) => t.latencyNs !== undefined)
+    .sort((x, y) => y.latencyNs! - x.latencyNs!)
+    .slice(0, Math.max(0, n));
+}
+
+/** Answered DNS transactions, slowest first. */
+export function slowestDns(dns: readonly DnsTransaction[], n: number): DnsTransaction[] {
+  return dns
+    .filter((t) => t.latencyNs !== undefined)
+    .sort((x, y) => y.latencyNs! - x.latencyNs!)
+    .slice(0, Math.max(0, n));
+}
+
+export function flowRecord(f: Flow): FlowRecord {
+  const r: FlowRecord = {
+    id: f.id,
+    ipVersion: f.ipVersion,
+    proto: f.protoName,
+    a: f.aAddr,
+    aPort: f.aPort,
+    b: f.bAddr,
+    bPort: f.bPort,
+    packetsAB: f.packetsAB,
+    packetsBA: f.packetsBA,
+    bytesAB: f.bytesAB,
+    bytesBA: f.bytesBA,
+    firstNs: f.firstNs,
+    lastNs: f.lastNs,
+    durationNs: f.lastNs - f.firstNs,
+  };
+  if (f.tunnel) r.tunnel = { ...f.tunnel };
+  if (f.tcp) r.tcp = f.tcp.summary();
+  return r;
+}
+
+/**
+ * JSON.stringify(flowRecord(f)), without building the record (a big capture has tens of thousands
+ * of flows, each record several objects).
+ */
+export function flowJson(f: Flow): string {
+  // Protocol names and IPv4 addresses never need escaping (letters, digits, '-', '.').
+  const v4 = f.ipVersion === 4;
+  let s =
+    `{"id":${f.id},"ipVersion":${f.ipVersion},"proto":"${f.protoName}",` +
+    `"a":${v4 ? `"${f.aAddr}"` : JSON.stringify(f.aAddr)},"aPort":${f.aPort},` +
+    `"b":${v4 ? `"${f.bAddr}"` : JSON.stringify(f.bAddr)},"bPort":${f.bPort},` +
+    `"packetsAB":${jsonNumber(f.packetsAB)},"packetsBA":${jsonNumber(f.packetsBA)},"bytesAB":${jsonNumber(f.bytesAB)},` +
+    `"bytesBA":${jsonNumber(f.bytesBA)},"firstNs":${jsonNumber(f.firstNs)},"lastNs":${jsonNumber(f.lastNs)},` +
+    `"durationNs":${jsonNumber(f.lastNs - f.firstNs)}`;
+  if (f.tunnel) s += `,"tunnel":${JSON.stringify(f.tunnel)}`;
+  if (f.tcp) s += `,"tcp":${f.tcp.summaryJson()}`;
+  return `${s}}`;
+}
