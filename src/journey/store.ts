@@ -215,8 +215,7 @@ export class SightingStore {
     return g;
   }
 
-  private rehash(): void {
-    const size = (this.mask + 1) * 2;
+  private rehash(size = (this.mask + 1) * 2): void {
     this.table = new Int32Array(size);
     this.mask = size - 1;
     for (let g = 0; g < this.gn; g++) {
@@ -292,8 +291,20 @@ export class SightingStore {
     );
   }
 
-  private growSightings(): void {
-    const c = this.cap * 2;
+  /**
+   * Room for `sightings` and `groups` in all, made once: a capture's size says about how many to
+   * expect, and growing hundred-megabyte columns by doubling copies them and faults their pages in
+   * twice. More come as before; room not used is never touched.
+   */
+  reserve(sightings: number, groups: number): void {
+    if (sightings > this.cap) this.growSightings(sightings);
+    if (groups > this.gcap) this.growGroups(groups);
+    let size = this.mask + 1;
+    while (groups * 2 > size - 1) size *= 2;
+    if (size > this.mask + 1) this.rehash(size);
+  }
+
+  private growSightings(c = this.cap * 2): void {
     this.cap = c;
     this.point = grow(this.point, c);
     this.time = grow(this.time, c);
@@ -310,8 +321,7 @@ export class SightingStore {
     this.tunnel = grow(this.tunnel, c);
   }
 
-  private growGroups(): void {
-    const c = this.gcap * 2;
+  private growGroups(c = this.gcap * 2): void {
     this.gcap = c;
     this.gKey = grow(this.gKey, c * KEY_WORDS);
     this.gHash = grow(this.gHash, c);
