@@ -201,7 +201,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
 
   /** A transition of flow `id`'s connection (from tcpUpdate): kept by its tracker. */
   transition(id: number, t: TcpTransition): void {
-    this.list[id - 1]!.tcp!.transitions.push(t);
+    this.list[id - 1]!.tcp!.add(t);
   }
 
   /** The flow with this id (from `addPacket`). */

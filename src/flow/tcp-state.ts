@@ -304,7 +304,8 @@ function enter(
  * theirs from the table (updated by the table through tcpUpdate).
  */
 export class TcpTracker implements TransitionSink {
-  readonly transitions: TcpTransition[] = [];
+  /** Read only: `add` keeps it. */
+  transitions: TcpTransition[] = [];
 
   constructor(
     private readonly store: TcpWordStore = new OwnWords(),
@@ -374,7 +375,16 @@ export class TcpTracker implements TransitionSink {
   }
 
   transition(_key: number, t: TcpTransition): void {
-    this.transitions.push(t);
+    this.add(t);
+  }
+
+  /**
+   * The first transition makes an array of exactly one: `[]` takes 17 slots at its first push, and
+   * most connections of a scan or a SYN flood (a million flows) never have a second one.
+   */
+  add(t: TcpTransition): void {
+    if (this.transitions.length === 0) this.transitions = [t];
+    else this.transitions.push(t);
   }
 
   /** JSON.stringify(summary()), without building it. */
