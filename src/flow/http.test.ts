@@ -419,12 +419,53 @@ describe('HTTP/1.x transactions', () => {
     const req = GET('/cut');
     cut('c', req, req.indexOf('Accept') + 3, 100); // the start line and Host, not the end of the head
     cut('s', OK('x'.repeat(40)), 'HTTP/1.1 200 OK\r\nCont'.length, 350);
-    cut('c', GET('/lost'), 'GET /lo'.length, 400); // a start line cut: nothing to go by
-    c.send('s', OK('fine'), 500); // unpaired: the request it answers was not read
-    assert.deepEqual(c.http, [exchange('/cut'), { flow: 1, status: 200, reason: 'OK', responseNs: 500 }]);
+    cut('c', GET('/lost'), 'GET /lo'.length, 400); // a start line cut: a GET, URI unknown
+    c.send('s', OK('fine'), 500);
+    assert.deepEqual(c.http, [
+      exchange('/cut'),
+      { flow: 1, method: 'GET', requestNs: 400, status: 200, reason: 'OK', responseNs: 500, latencyNs: 100 },
+    ]);
     assert.deepEqual(
       c.an.result().httpIssues.map((i) => i.message.replace(/\d+ payload/, 'N payload')),
       Array(3).fill('N payload bytes not captured (snaplen): lost the HTTP message boundary'),
+    );
+  });
+
+  test('heads cut inside their start line still count: later responses pair with their own requests', () => {
+    const c = new Conv().handshake();
+    const cut = (from: 'c' | 's', payload: string, captured: number) => {
+      c.an.add(tcpPacket({ ...c.spec(from, ACK | PSH, payload), captured }), c.tick(), 66 + payload.length);
+      c.seq[from] += payload.length;
+    };
+    const BIG = (s: string) => `HTTP/1.1 ${s}\r\nContent-Length: 0\r\n\r\n`;
+    // `-s 96` with TCP timestamps keeps 30 payload bytes: "200 OK" fits, these do not.
+    cut('c', GET('/x'), 30);
+    cut('s', BIG('503 Service Unavailable'), 30); // the status code was captured
+    cut('c', GET('/y'), 30);
+    cut('s', BIG('500 Internal Server Error'), 'HTTP/1.1 5'.length); // not even that
+    cut('c', GET('/a-very-long-uri-that-the-snaplen-cuts'), 30); // a request without its URI
+    c.send('s', OK('fine'));
+    c.send('c', GET('/z'));
+    c.send('s', OK('fine'));
+    assert.deepEqual(
+      c.http.map((t) => `${t.method} ${t.uri ?? '?'} -> ${t.status ?? 'none'}`),
+      ['GET /x -> 503', 'GET /y -> none', 'GET ? -> 200', 'GET /z -> 200'],
+    );
+    assert.equal(c.an.result().httpIssues.length, 5);
+  });
+
+  test('a head over the cap that is then cut records nothing more', () => {
+    const c = new Conv().handshake();
+    const head = `GET /big HTTP/1.1\r\nX-Pad: ${'p'.repeat(MAX_HEAD)}\r\n\r\n`;
+    c.an.add(
+      tcpPacket({ ...c.spec('c', ACK | PSH, head), captured: head.length - 10 }),
+      c.tick(),
+      66 + head.length,
+    );
+    assert.deepEqual(c.http, []);
+    assert.deepEqual(
+      c.an.result().httpIssues.map((i) => i.message),
+      [`HTTP head longer than ${MAX_HEAD} bytes: stopped parsing this connection`],
     );
   });
 

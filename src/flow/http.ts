@@ -210,10 +210,8 @@ export class HttpConnection extends Direction {
     }
     if (d.state === TO_CLOSE || d.state === SCAN) return;
     if (d.state === HEAD) {
-      // A head cut by the snaplen (a capture made with -s 96..256 keeps just the start of each
-      // packet): its complete lines still say what the message is, as tshark shows it.
-      const lines = d.text.lastIndexOf('\n');
-      if (lines >= 0) this.onHead(d, d.text.slice(0, lines + 1), true);
+      if (this.stopped) return; // the head outgrew MAX_HEAD: parsing has stopped already
+      this.cutHead(d);
       d.text = '';
       d.match = 0;
       if (this.stopped) return;
@@ -224,6 +222,29 @@ export class HttpConnection extends Direction {
       `${n} payload bytes not captured (snaplen): lost the HTTP message boundary`,
     );
     d.state = SCAN;
+  }
+
+  /**
+   * A head cut by the snaplen (a capture made with -s 96..256 keeps just the start of each packet):
+   * its complete lines still say what the message is, as tshark shows it. Cut inside the start
+   * line, the message still counts (what is readable of it), so that later responses pair with
+   * their own requests: a "500 Internal Server Error" line does not fit where a "200 OK" does.
+   */
+  private cutHead(d: Direction) {
+    const text = d.text;
+    const lines = text.lastIndexOf('\n');
+    if (lines >= 0) {
+      this.onHead(d, text.slice(0, lines + 1), true);
+      return;
+    }
+    const status = /^HTTP\/1\.\d \d{3}/.exec(text);
+    if (status) this.onHead(d, status[0], true);
+    else if (text.startsWith('HTTP/'))
+      this.pending.shift(); // a response, status not captured
+    else {
+      const method = /^([A-Z]+) /.exec(text);
+      if (method) this.request(d, { flow: this.flow, method: method[1]! });
+    }
   }
 
   private consume(d: Direction, b: Uint8Array, pos: number, end: number, tNs: number) {
@@ -401,6 +422,11 @@ export class HttpConnection extends Direction {
     }
     const tx: HttpTransaction = { flow: this.flow, method: req[1]!, uri: req[2]! };
     if (host !== undefined) tx.host = host;
+    if (this.request(d, tx) && !cut) this.body(d, chunked, bodyLen);
+  }
+
+  /** A request seen: logged and waiting for its response; false when pairing stops here. */
+  private request(d: Direction, tx: HttpTransaction): boolean {
     tx.requestNs = d.startNs;
     this.log.transactions.push(tx);
     if (this.pending.length >= MAX_PENDING) {
@@ -410,10 +436,10 @@ export class HttpConnection extends Direction {
         `more than ${MAX_PENDING} requests without a response: stopped pairing`,
       );
       this.stopped = true;
-      return;
+      return false;
     }
     this.pending.push(tx);
-    if (!cut) this.body(d, chunked, bodyLen);
+    return true;
   }
 
   /** length -1: a response with neither length nor chunking runs to the end of the connection. */
