@@ -1,10 +1,11 @@
 // `nettrace analyze` as a user runs it: argv in, stdout, stderr and the exit status out.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { TESTDATA } from '../pcap/test-support/captures.ts';
 
@@ -60,6 +61,51 @@ describe('nettrace analyze', () => {
     assert.equal(fromPipe.files[0].path, '-');
     fromPipe.files[0].path = fromFile.files[0].path;
     assert.deepEqual(fromPipe, fromFile);
+  });
+
+  test('Ctrl-C while reading standard input: what came through is still analysed', async () => {
+    // As in `tcpdump -U -w - | nettrace analyze -`: the signal reaches both; tcpdump closes the pipe.
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'analyze', '-', '-o', 'json'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    child.stdin.write(readFileSync(HTTP_GET));
+    await sleep(1500); // nettrace is up and blocked reading
+    child.kill('SIGINT');
+    await sleep(200);
+    child.stdin.end();
+    assert.equal(await closed, 0);
+    assert.equal(JSON.parse(stdout).packets, 14);
+  });
+
+  test('a non-blocking standard input is waited on, not busy-read or failed', async () => {
+    // Someone else made the shared pipe non-blocking (python3 does it here, then runs nettrace):
+    // a read with nothing there yet fails with EAGAIN instead of waiting.
+    const nonBlocking = 'import os, sys; os.set_blocking(0, False); os.execvp(sys.argv[1], sys.argv[1:])';
+    const child = spawn(
+      'python3',
+      ['-c', nonBlocking, process.execPath, '--import', 'tsx', MAIN, 'analyze', '-', '-o', 'json'],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    const bytes = readFileSync(HTTP_GET);
+    child.stdin.write(bytes.subarray(0, 1000));
+    await sleep(1500); // nothing more to read meanwhile
+    child.stdin.end(bytes.subarray(1000));
+    assert.equal(await closed, 0, stderr);
+    assert.equal(JSON.parse(stdout).packets, 14);
   });
 
   test('standard input named twice: one clear error, exit 1', () => {

@@ -53,7 +53,8 @@ Examples:
   nettrace analyze capture.pcap -o json | jq .conversations.flows
   nettrace analyze vxlan.pcap --decode-as udp.port==4790:vxlan
   nettrace analyze ./bundle-2026-11-26T12-00-00          replay a saved trace bundle
-  tcpdump -U -w - -i eth0 | nettrace analyze - --flows   read a capture from a pipe
+  tcpdump -U -w - -i eth0 | nettrace analyze - --flows   read a capture from a pipe (Ctrl-C stops
+                                                        tcpdump; what it captured is analysed)
 
 Exit status: 0 when every file was read to its end; 2 when a file is not a capture or stopped
 early (cut short, corrupt): the output covers every packet before that point, and a line on
@@ -85,6 +86,19 @@ function isFolder(path: string): boolean {
 }
 
 async function runAnalyze(files: string[], o: AnalyzeFlags): Promise<void> {
+  // Ctrl-C on `tcpdump -U -w - | nettrace analyze -` reaches the whole pipeline: tcpdump stops and
+  // closes the pipe, and what came through it is still analysed. Without a handler the signal would
+  // end nettrace inside its (synchronous) read, with nothing printed.
+  const keepGoing = files.includes('-') ? () => {} : undefined;
+  if (keepGoing) process.on('SIGINT', keepGoing);
+  try {
+    await analyzeAndPrint(files, o);
+  } finally {
+    if (keepGoing) process.off('SIGINT', keepGoing);
+  }
+}
+
+async function analyzeAndPrint(files: string[], o: AnalyzeFlags): Promise<void> {
   const out = new Output(process.stdout);
   if (files.filter((f) => f === '-').length > 1)
     throw new NettraceError('bad-argument', 'standard input (-) can be read only once');
