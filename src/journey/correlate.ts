@@ -159,7 +159,10 @@ export class Correlator {
   expectRest(share: number): void {
     const st = this.st;
     if (share <= 0 || share >= 1) return;
-    st.reserve(Math.ceil((st.n / share) * 1.05), Math.ceil((st.gn / share) * 1.05));
+    // Capped: a dense first MiB of a huge file must not ask for more than typed arrays can hold
+    // (past the caps the columns grow by doubling, as without an estimate).
+    const est = (k: number, cap: number) => Math.min(cap, Math.ceil((k / share) * 1.05));
+    st.reserve(est(st.n, 2 ** 26), est(st.gn, 2 ** 24));
   }
 
   /** finish() with every journey built: the whole Trace result. */
