@@ -159,6 +159,16 @@ describe('flat decoder: properties', () => {
       assert.ok(kinds((k) => k === `tcp${tunnel}`) >= 5, `tcp${tunnel} seldom taken: ${all}`);
     }
     assert.ok(kinds((k) => k.startsWith('udp+') && !k.startsWith('udp+dns')) >= 5, `UDP in tunnels: ${all}`);
+    // VLAN-tagged frames: on every link, around tunnels and inside them, ARP too.
+    const tagged = JSON.stringify([...stats.tagged]);
+    const tags = (match: (key: string) => boolean): number => count(stats.tagged, match);
+    for (const link of [LINKTYPE.ETHERNET, LINKTYPE.LINUX_SLL, LINKTYPE.LINUX_SLL2]) {
+      assert.ok(tags((k) => k.startsWith(`${link} `)) >= 5, `tagged frames on link ${link}: ${tagged}`);
+    }
+    for (const kind of ['tcp', 'udp', 'arp']) {
+      assert.ok(tags((k) => k.endsWith(` ${kind}`)) >= 5, `tagged ${kind} seldom taken: ${tagged}`);
+    }
+    assert.ok(tags((k) => k.includes('+geneve') || k.includes('+vxlan')) >= 10, `tagged tunnels: ${tagged}`);
     // Linux cooked frames of both versions are taken: IPv4 (plain and tunnelled) and ARP.
     const links = JSON.stringify([...stats.links]);
     for (const link of [LINKTYPE.LINUX_SLL, LINKTYPE.LINUX_SLL2]) {

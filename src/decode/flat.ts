@@ -1,6 +1,7 @@
 // The flat decoder: the fast path of `analyze` and of the journey correlator. It reads the packet
-// shapes that make up nearly all of a pod's traffic (Ethernet and Linux cooked v1/v2 links, IPv4,
-// IPv6 without extension headers, TCP/UDP/ICMP, Geneve and VXLAN with their inner frames, plain DNS
+// shapes that make up nearly all of a pod's traffic (Ethernet and Linux cooked v1/v2 links, 802.1Q
+// and 802.1ad VLAN tags, IPv4, IPv6 without extension headers, TCP/UDP/ICMP, Geneve and VXLAN with
+// their inner frames, plain DNS
 // queries, HTTP/1.x on its ports (checked for what the HTTP decoder would report), ARP) straight
 // from the bytes into a FlatPacket, with no layer objects (the only strings made are IPv6 addresses,
 // a DNS name's the first time it is seen and an HTTP head's framing headers).
@@ -12,8 +13,7 @@
 // Dissector's own tables, so `--decode-as` applies to it: a table entry it does not know sends the
 // packet to the Dissector.
 //
-// Not taken (the Dissector decodes them): IPv6 extension headers and ICMPv6, VLAN/MPLS/raw/NULL
-// links, non-IP frames other than ARP, IP fragments, GSO super-packets (IP length 0), ICMP errors
+// Not taken (the Dissector decodes them): IPv6 extension headers and ICMPv6, MPLS/raw/NULL links, non-IP frames other than ARP, IP fragments, GSO super-packets (IP length 0), ICMP errors
 // (their quoted packet), tunnels in tunnels or carried over IPv6, DNS messages other than a plain
 // query (their layers are what the analysis reads), and any packet with a decode issue.
 import { decodeArp } from './arp.ts';
@@ -43,6 +43,7 @@ import { PROTO_BITS } from './packet.ts';
 import { decodeSll, decodeSll2 } from './sll.ts';
 import { decodeTcp } from './tcp.ts';
 import { decodeUdp } from './udp.ts';
+import { decodeVlan } from './vlan.ts';
 import { decodeVxlan } from './vxlan.ts';
 
 const ARPHRD_NETLINK = 824;
@@ -61,8 +62,12 @@ const B_VXLAN = PROTO_BITS.vxlan;
 const B_DNS = PROTO_BITS.dns;
 const B_ARP = PROTO_BITS.arp;
 const B_HTTP = PROTO_BITS.http;
+const B_VLAN = PROTO_BITS.vlan;
 const ARPHRD_ATM2225 = 19;
-/** Nested layers the deepest packet taken here has (eth ip udp geneve eth ip tcp + the port's decoder). */
+/**
+ * Nested layers the deepest packet taken here has (eth ip udp geneve eth ip tcp + the port's
+ * decoder), VLAN tags aside: each is one more, counted as they come.
+ */
 const MAX_FLAT_DEPTH = 8;
 
 export class FlatDecoder {
@@ -84,6 +89,9 @@ export class FlatDecoder {
   /** A tunnel header read and not yet followed by an IP header; tunnels read in this packet. */
   private pendingTunnel = TUNNEL_NONE;
   private tunnels = 0;
+  /** VLAN tags read in this frame. */
+  private tags = 0;
+  private readonly maxDepth: number;
   /** The Ethernet header read and not yet followed by an IP header, or -1. */
   private lastEth = -1;
 
@@ -93,6 +101,7 @@ export class FlatDecoder {
     this.ipProtos = d.tables['ip.proto'];
     this.udpPorts = d.tables['udp.port'];
     this.tcpPorts = d.tables['tcp.port'];
+    this.maxDepth = d.maxDepth;
     this.usable = d.maxDepth > MAX_FLAT_DEPTH;
   }
 
@@ -126,6 +135,7 @@ export class FlatDecoder {
     out.dns = DNS_NONE;
     this.pendingTunnel = TUNNEL_NONE;
     this.tunnels = 0;
+    this.tags = 0;
     this.lastEth = -1;
     out.layers = undefined;
     const end = off + capLen;
@@ -161,8 +171,20 @@ export class FlatDecoder {
     const dec = this.ethertypes.find(type);
     if (dec === decodeIpv4) return this.ipv4(off, end, out);
     if (dec === decodeIpv6) return this.ipv6(off, end, out);
+    if (dec === decodeVlan) return this.vlan(off, end, out);
     // ARP on the outer frame only (inside a tunnel the packet is the outer IP header's flow).
     return dec === decodeArp && this.tunnels === 0 && arp(this.b, off, end, out);
+  }
+
+  /** An 802.1Q/802.1ad tag (vlan.ts): the ethertype after it goes on. */
+  private vlan(off: number, end: number, out: FlatPacket): boolean {
+    // Each tag nests the rest one level deeper in the Dissector: stay clear of its maxDepth.
+    if (end - off < 4 || MAX_FLAT_DEPTH + ++this.tags >= this.maxDepth) return false;
+    out.protos |= B_VLAN;
+    const b = this.b;
+    const type = (b[off + 2]! << 8) | b[off + 3]!;
+    // A length, not an ethertype: the Dissector stops there (no IP packet in it).
+    return type > 1500 && this.ethertype(type, off + 4, end, out);
   }
 
   private ipv4(off: number, end: number, out: FlatPacket): boolean {

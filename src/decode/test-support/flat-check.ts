@@ -22,7 +22,7 @@ import {
   TUNNEL_VXLAN,
 } from '../flat-packet.ts';
 import type { DnsLayer, Layer } from '../layers.ts';
-import type { Packet } from '../packet.ts';
+import { type Packet, PROTO_BITS } from '../packet.ts';
 import type { Captured } from './flat-frames-tunnel.ts';
 
 type Field = Exclude<keyof FlatPacket, 'layers'>;
@@ -293,6 +293,8 @@ export interface Stats {
   links: Map<string, number>;
   /** Taken Linux cooked frames by link type and header field: "113 hatype 778", "276 halen>8". */
   cooked: Map<string, number>;
+  /** Taken VLAN-tagged frames by link type and takenKind: "1 tcp+geneve", "276 arp". */
+  tagged: Map<string, number>;
 }
 export const newStats = (): Stats => ({
   runs: 0,
@@ -300,6 +302,7 @@ export const newStats = (): Stats => ({
   kinds: new Map(),
   links: new Map(),
   cooked: new Map(),
+  tagged: new Map(),
 });
 const bump = (m: Map<string, number>, key: string): void => {
   m.set(key, (m.get(key) ?? 0) + 1);
@@ -319,6 +322,7 @@ export function contract(d: Dissector, flat: FlatDecoder, stats: Stats) {
     const kind = takenKind(out);
     bump(stats.kinds, kind);
     bump(stats.links, `${c.linktype} ${kind}`);
+    if (out.protos & PROTO_BITS.vlan) bump(stats.tagged, `${c.linktype} ${kind}`);
     const b = c.data;
     if (c.linktype === LINKTYPE.LINUX_SLL) {
       bump(stats.cooked, `${c.linktype} hatype ${(b[2]! << 8) | b[3]!}`);

@@ -141,7 +141,29 @@ export function shapes(depth: number): {
     })
     .map((f) => ({ type: f.type, payload: concat(f.ip, f.padding) }));
   const l3 = fc.oneof({ weight: 20, arbitrary: onIp }, { weight: 1, arbitrary: arpMessage });
-  return { ip, l3, frame: l3.map((p) => eth(p.type, p.payload)) };
+  return { ip, l3, frame: tagged(l3).map((p) => eth(p.type, p.payload)) };
+}
+
+/**
+ * `l3` behind VLAN tags (802.1Q, 802.1ad, the old 0x9100), mostly none, up to three: the link
+ * header names the first tag's TPID, each tag the next one's, the last the payload's ethertype.
+ */
+export function tagged(l3: fc.Arbitrary<L3>): fc.Arbitrary<L3> {
+  const tag = fc.record({ tpid: fc.constantFrom(0x8100, 0x88a8, 0x9100), tci: u16 });
+  return fc
+    .tuple(
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constant([]) },
+        { weight: 2, arbitrary: fc.array(tag, { minLength: 1, maxLength: 2 }) },
+        { weight: 1, arbitrary: fc.array(tag, { minLength: 3, maxLength: 3 }) },
+      ),
+      l3,
+    )
+    .map(([tags, p]) => {
+      if (tags.length === 0) return p;
+      const heads = tags.map((t, i) => concat(be16(t.tci), be16(tags[i + 1]?.tpid ?? p.type)));
+      return { type: tags[0]!.tpid, payload: concat(...heads, p.payload) };
+    });
 }
 
 /** A frame and the link type of the capture holding it. */
@@ -218,7 +240,8 @@ function cooked(version: 1 | 2, s: SllSpec, p: L3): Linked {
 }
 
 /** `l3` under a link header: Ethernet mostly, else a Linux cooked one (`tcpdump -i any`). */
-export function linked(l3: fc.Arbitrary<L3>): fc.Arbitrary<Linked> {
+export function linked(untagged: fc.Arbitrary<L3>): fc.Arbitrary<Linked> {
+  const l3 = tagged(untagged);
   return fc.oneof(
     { weight: 8, arbitrary: l3.map((p) => onEthernet(eth(p.type, p.payload))) },
     { weight: 1, arbitrary: fc.tuple(sllSpec, l3).map(([s, p]) => cooked(1, s, p)) },
