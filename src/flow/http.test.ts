@@ -443,15 +443,17 @@ describe('HTTP/1.x transactions', () => {
     cut('s', BIG('503 Service Unavailable'), 30); // the status code was captured
     cut('c', GET('/y'), 30);
     cut('s', BIG('500 Internal Server Error'), 'HTTP/1.1 5'.length); // not even that
+    cut('c', GET('/w'), 30);
+    cut('s', BIG('502 Bad Gateway'), 2); // "HT"
     cut('c', GET('/a-very-long-uri-that-the-snaplen-cuts'), 30); // a request without its URI
     c.send('s', OK('fine'));
     c.send('c', GET('/z'));
     c.send('s', OK('fine'));
     assert.deepEqual(
       c.http.map((t) => `${t.method} ${t.uri ?? '?'} -> ${t.status ?? 'none'}`),
-      ['GET /x -> 503', 'GET /y -> none', 'GET ? -> 200', 'GET /z -> 200'],
+      ['GET /x -> 503', 'GET /y -> none', 'GET /w -> none', 'GET ? -> 200', 'GET /z -> 200'],
     );
-    assert.equal(c.an.result().httpIssues.length, 5);
+    assert.equal(c.an.result().httpIssues.length, 7);
   });
 
   test('a head over the cap that is then cut records nothing more', () => {

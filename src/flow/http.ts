@@ -239,8 +239,8 @@ export class HttpConnection extends Direction {
     }
     const status = /^HTTP\/1\.\d \d{3}/.exec(text);
     if (status) this.onHead(d, status[0], true);
-    else if (text.startsWith('HTTP/'))
-      this.pending.shift(); // a response, status not captured
+    // A response whose status was not captured (even "HT" of it) still answers the oldest request.
+    else if (text.startsWith('HTTP/') || (text !== '' && 'HTTP/'.startsWith(text))) this.pending.shift();
     else {
       const method = /^([A-Z]+) /.exec(text);
       if (method) this.request(d, { flow: this.flow, method: method[1]! });
