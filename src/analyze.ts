@@ -184,7 +184,8 @@ export function analyzeFilesForJson(paths: string[], opts: AnalyzeOptions = {}):
 
 function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
   const dissector = opts.dissector ?? makeDissector(opts.decodeAs);
-  const flat = opts.flat !== false && opts.onPacket === undefined ? new FlatDecoder(dissector) : undefined;
+  const flat =
+    opts.flat !== false && opts.onPacket === undefined ? new FlatDecoder(dissector, false) : undefined;
   const fp = new FlatPacket();
   const conv = new ConversationAnalyzer();
   const protocols = new Map<string, { n: number }>();

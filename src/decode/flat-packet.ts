@@ -21,6 +21,8 @@ export const DNS_NONE = 0;
 /** A DNS query over UDP with one question and no records (dnsId, dnsQtype, dnsName). */
 export const DNS_QUERY = 1;
 
+const NO_BYTES = new Uint8Array(0);
+
 export class FlatPacket {
   /** PROTO_BITS of the packet's layers (Packet.protos); set by the flat decoder only. */
   protos = 0;
@@ -33,6 +35,13 @@ export class FlatPacket {
   dst = 0;
   src6 = '';
   dst6 = '';
+  /**
+   * IPv6 (flat decoder): where the 16 address bytes are in `buf`, so that the flow table can intern
+   * them without their text (made only for a new address). -1 from keyFromLayers (use the text).
+   */
+  src6Off = -1;
+  dst6Off = -1;
+  buf: Uint8Array = NO_BYTES;
   sport = 0;
   dport = 0;
   /** The packet answers (SYN-ACK, echo reply): side A of a new flow is its destination. */

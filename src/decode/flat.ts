@@ -95,7 +95,15 @@ export class FlatDecoder {
   /** The Ethernet header read and not yet followed by an IP header, or -1. */
   private lastEth = -1;
 
-  constructor(d: Dissector) {
+  /**
+   * `v6Text: false`: IPv6 addresses are left as bytes (src6Off, dst6Off): src6/dst6 are then not
+   * this packet's (the flow table interns the bytes; two strings a packet were a third of an IPv6
+   * capture's cost). The journey correlator wants the text.
+   */
+  constructor(
+    d: Dissector,
+    private readonly v6Text = true,
+  ) {
     this.linktypes = d.tables.linktype;
     this.ethertypes = d.tables.ethertype;
     this.ipProtos = d.tables['ip.proto'];
@@ -211,8 +219,13 @@ export class FlatDecoder {
     const plen = (b[off + 4]! << 8) | b[off + 5]!;
     const nh = b[off + 6]!;
     if (plen === 0 || nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51) return false;
-    out.src6 = ipv6At(b, off + 8);
-    out.dst6 = ipv6At(b, off + 24);
+    out.src6Off = off + 8;
+    out.dst6Off = off + 24;
+    out.buf = b;
+    if (this.v6Text) {
+      out.src6 = ipv6At(b, off + 8);
+      out.dst6 = ipv6At(b, off + 24);
+    }
     return this.ip(6, off, 40, off + 40 + plen, end, nh, out);
   }
 

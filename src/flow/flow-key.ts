@@ -49,6 +49,8 @@ export function keyFromLayers(p: Packet, key: FlatPacket): void {
     key.proto = ipl.upperProto;
     key.src6 = ipl.src;
     key.dst6 = ipl.dst;
+    key.src6Off = -1;
+    key.dst6Off = -1;
   }
   const t = layers[ip + 1];
   if (t === undefined) return;

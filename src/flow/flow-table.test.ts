@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { ipv6At } from '../decode/bytes.ts';
 import type { Ipv4Layer } from '../decode/layers.ts';
 import { Packet } from '../decode/packet.ts';
 import { FlowTable } from './flow-table.ts';
@@ -212,6 +213,62 @@ describe('flow table', () => {
     assert.equal(
       t.flows().reduce((n, f) => n + f.packetsAB, 0),
       201_000,
+    );
+  });
+
+  test('IPv6 addresses interned by their bytes (the flat path) and by their text: one id each', () => {
+    // Many addresses that differ only in their last bytes, some first seen as text (keyFromLayers),
+    // some as bytes at an offset in a buffer (the flat decoder): each pair is one flow either way.
+    fc.assert(
+      fc.property(
+        // Mostly a few addresses, sometimes a thousand (the byte table grows).
+        fc.oneof(
+          fc.array(fc.tuple(fc.nat(300), fc.nat(300), fc.boolean(), fc.boolean()), {
+            minLength: 1,
+            maxLength: 400,
+          }),
+          fc
+            .tuple(fc.boolean(), fc.boolean())
+            .map(([x, y]) =>
+              Array.from({ length: 1000 }, (_, i): [number, number, boolean, boolean] => [i, 1000 - i, x, y]),
+            ),
+        ),
+        (pkts) => {
+          const t = new FlowTable();
+          const bytesOf = (n: number) => {
+            const b = new Uint8Array(16);
+            b.set([0xfd, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, n >> 8, n & 0xff]);
+            return b;
+          };
+          const text = (n: number) => ipv6At(bytesOf(n), 0);
+          const ids = new Map<string, number>();
+          for (const [a, b, aBytes, bBytes] of pkts) {
+            const key = t.key;
+            key.ipVersion = 6;
+            key.proto = 17;
+            key.l4 = 2;
+            key.sport = 1000;
+            key.dport = 53;
+            key.swap = false;
+            const buf = new Uint8Array(40);
+            buf.set(bytesOf(a), 3);
+            buf.set(bytesOf(b), 21);
+            key.buf = buf;
+            key.src6Off = aBytes ? 3 : -1;
+            key.dst6Off = bBytes ? 21 : -1;
+            key.src6 = aBytes ? 'stale' : text(a);
+            key.dst6 = bBytes ? 'stale' : text(b);
+            const id = t.addKey(key, 0, 60);
+            const f = t.flow(id);
+            assert.deepEqual([f.aAddr, f.bAddr], [text(a), text(b)]);
+            const k = `${a} ${b}`;
+            assert.equal(ids.get(k) ?? id, id, `one flow for ${k}`);
+            ids.set(k, id);
+          }
+          assert.equal(t.size, ids.size);
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 

@@ -8,7 +8,7 @@ import { tunnelAround } from '../../flow/flow.ts';
 import { keyFromLayers } from '../../flow/flow-key.ts';
 import { readCaptureFile } from '../../pcap/reader.ts';
 import { LINKTYPE } from '../bindings.ts';
-import { hex, ipv4ToString } from '../bytes.ts';
+import { hex, ipv4ToString, ipv6At } from '../bytes.ts';
 import type { Dissector } from '../dissector.ts';
 import type { FlatDecoder } from '../flat.ts';
 import {
@@ -94,6 +94,19 @@ const ROWS: readonly Row[] = [
   field('dst', (f) => f.ipVersion === 4),
   field('src6', (f) => f.ipVersion === 6),
   field('dst6', (f) => f.ipVersion === 6),
+  // The bytes the flow table interns instead (analyze's FlatDecoder makes no address text).
+  {
+    name: 'src6 bytes',
+    when: (f) => f.ipVersion === 6,
+    flat: (f) => ipv6At(f.buf, f.src6Off),
+    layers: (k) => k.src6,
+  },
+  {
+    name: 'dst6 bytes',
+    when: (f) => f.ipVersion === 6,
+    flat: (f) => ipv6At(f.buf, f.dst6Off),
+    layers: (k) => k.dst6,
+  },
   field('l4', ip),
   field('sport', ip),
   field('dport', ip),
