@@ -11,12 +11,13 @@
 // IP fragments, unknown protocols) use port 0, so later fragments form their own per-address flow.
 // Tunnels: the innermost IP header is the key, so a Geneve/VXLAN-carried connection is the same flow
 // as the unencapsulated one; the first packet's tunnel (outer addresses and VNI) is recorded.
-import { ipv4ToString, ipv6At } from '../decode/bytes.ts';
+import { ipv4ToString } from '../decode/bytes.ts';
 import { FlatPacket, L4_TCP, TUNNEL_GENEVE, TUNNEL_NONE } from '../decode/flat-packet.ts';
 import type { Layer } from '../decode/layers.ts';
 import type { Packet } from '../decode/packet.ts';
 import { Flow, type FlowStore, tunnelAround } from './flow.ts';
 import { keyFromLayers } from './flow-key.ts';
+import { fmix } from './hash.ts';
 import {
   type Dir,
   TcpTracker,
@@ -26,6 +27,7 @@ import {
   tcpIsReopen,
   tcpUpdate,
 } from './tcp-state.ts';
+import { V6Ids } from './v6-ids.ts';
 
 export type { Dir } from './tcp-state.ts';
 
@@ -62,19 +64,6 @@ export interface NonIpCount {
   bytes: number;
 }
 
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
-/** Hash of an IPv6 address's four words. */
-function v6Hash(w0: number, w1: number, w2: number, w3: number): number {
-  return fmix(w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35));
-}
-
 /** Order-independent hash of two endpoints: fmix of each endpoint, summed. */
 function endpointHash(addr: number, port: number): number {
   return fmix(addr ^ Math.imul(port + 1, 0x9e3779b1));
@@ -94,15 +83,9 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   /** Each flow's entry index, and its first time, by flow id. */
   private pos = new Int32Array(1024);
   private firsts = new Float64Array(1024);
-  private readonly v6Ids = new Map<string, number>();
-  private readonly v6Text: string[] = [''];
-  /** v6IdAt's table: ids (0: free) by the address bytes' hash; each id's four words in v6Words. */
-  private v6Slots = new Int32Array(64);
-  private v6Mask = 63;
-  private v6Slotted = 0;
-  private v6Words = new Int32Array(256);
   /** IPv4 addresses' text, one string per address (a resolver's address is in thousands of flows). */
   private readonly v4Texts = new Map<number, string>();
+  private readonly v6 = new V6Ids();
   private readonly nonIpByName = new Map<string, NonIpCount>();
   private readonly nonIpByType = new Map<number, NonIpCount>();
 
@@ -138,8 +121,9 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     let src: number;
     let dst: number;
     if (ver === 6) {
-      src = key.src6Off >= 0 ? this.v6IdAt(key.buf, key.src6Off) : this.v6Id(key.src6);
-      dst = key.dst6Off >= 0 ? this.v6IdAt(key.buf, key.dst6Off) : this.v6Id(key.dst6);
+      const v6 = this.v6;
+      src = key.src6Off >= 0 ? v6.at(key.buf, key.src6Off) : v6.of(key.src6);
+      dst = key.dst6Off >= 0 ? v6.at(key.buf, key.dst6Off) : v6.of(key.dst6);
     } else {
       src = key.src;
       dst = key.dst;
@@ -258,7 +242,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
 
   /** Objects held besides flows: interned IPv6 addresses and non-IP counters (for memory tests). */
   get auxObjects(): number {
-    return this.v6Ids.size + this.v4Texts.size + this.nonIpByName.size + this.nonIpByType.size;
+    return this.v6.size + this.v4Texts.size + this.nonIpByName.size + this.nonIpByType.size;
   }
 
   /** A new flow in the free entry `at`; its id (the table may have grown: see `pos`). */
@@ -327,7 +311,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   }
 
   private addrText(ver: 4 | 6, key: number): string {
-    return ver === 4 ? this.v4Text(key) : this.v6Text[key]!;
+    return ver === 4 ? this.v4Text(key) : this.v6.text(key);
   }
 
   private readonly v4Text = (a: number): string => {
@@ -338,63 +322,6 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     }
     return s;
   };
-
-  /**
-   * The id of the IPv6 address in b[o..o+16], found by its bytes (four words per id, open
-   * addressing): its text is made only the first time, and gives the same id as v6Id.
-   */
-  private v6IdAt(b: Uint8Array, o: number): number {
-    const w0 = (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
-    const w1 = (b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!;
-    const w2 = (b[o + 8]! << 24) | (b[o + 9]! << 16) | (b[o + 10]! << 8) | b[o + 11]!;
-    const w3 = (b[o + 12]! << 24) | (b[o + 13]! << 16) | (b[o + 14]! << 8) | b[o + 15]!;
-    const words = this.v6Words;
-    const slots = this.v6Slots;
-    const mask = this.v6Mask;
-    let i = v6Hash(w0, w1, w2, w3) & mask;
-    for (;;) {
-      const id = slots[i]!;
-      if (id === 0) break;
-      const k = id * 4;
-      if (words[k] === w0 && words[k + 1] === w1 && words[k + 2] === w2 && words[k + 3] === w3) return id;
-      i = (i + 1) & mask;
-    }
-    const id = this.v6Id(ipv6At(b, o));
-    if (id * 4 + 4 > words.length) {
-      const more = new Int32Array(Math.max(words.length * 2, id * 4 + 4));
-      more.set(words);
-      this.v6Words = more;
-    }
-    this.v6Words.set([w0, w1, w2, w3], id * 4);
-    slots[i] = id;
-    if (++this.v6Slotted * 2 > mask) this.growV6Slots();
-    return id;
-  }
-
-  private growV6Slots(): void {
-    const slots = new Int32Array(this.v6Slots.length * 2);
-    const mask = slots.length - 1;
-    const w = this.v6Words;
-    for (const id of this.v6Slots) {
-      if (id === 0) continue;
-      const k = id * 4;
-      let i = v6Hash(w[k]!, w[k + 1]!, w[k + 2]!, w[k + 3]!) & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = id;
-    }
-    this.v6Slots = slots;
-    this.v6Mask = mask;
-  }
-
-  private v6Id(addr: string): number {
-    let id = this.v6Ids.get(addr);
-    if (id === undefined) {
-      id = this.v6Text.length;
-      this.v6Ids.set(addr, id);
-      this.v6Text.push(addr);
-    }
-    return id;
-  }
 
   /** Twice the entries: each (retired ones too) moves to its place in the new table. */
   private grow() {
