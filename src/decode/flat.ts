@@ -20,13 +20,11 @@ import { decodeArp } from './arp.ts';
 import { ipv6At } from './bytes.ts';
 import type { DecoderTable, Dissector } from './dissector.ts';
 import { decodeDns } from './dns.ts';
-import { nameText, readPlainName } from './dns-name.ts';
 import { decodeEth } from './eth.ts';
+import { arp, dnsQuery, icmp, tcpOptionsOk } from './flat-headers.ts';
 import {
   DNS_NONE,
-  DNS_QUERY,
   type FlatPacket,
-  L4_ICMP,
   L4_NONE,
   L4_TCP,
   L4_UDP,
@@ -56,14 +54,10 @@ const B_IPV6 = PROTO_BITS.ipv6;
 const NO_NEXT_HEADER = 59;
 const B_TCP = PROTO_BITS.tcp;
 const B_UDP = PROTO_BITS.udp;
-const B_ICMP = PROTO_BITS.icmp;
 const B_GENEVE = PROTO_BITS.geneve;
 const B_VXLAN = PROTO_BITS.vxlan;
-const B_DNS = PROTO_BITS.dns;
-const B_ARP = PROTO_BITS.arp;
 const B_HTTP = PROTO_BITS.http;
 const B_VLAN = PROTO_BITS.vlan;
-const ARPHRD_ATM2225 = 19;
 /**
  * Nested layers the deepest packet taken here has (eth ip udp geneve eth ip tcp + the port's
  * decoder), VLAN tags aside: each is one more, counted as they come.
@@ -394,86 +388,4 @@ export class FlatDecoder {
     out.outerDst = out.dst;
     return true;
   }
-}
-
-/** TCP options (all captured) walked as decodeTcp parses them: false where it would report an issue. */
-function tcpOptionsOk(b: Uint8Array, start: number, end: number): boolean {
-  let o = start;
-  while (o < end) {
-    const kind = b[o]!;
-    if (kind === 0) return true;
-    if (kind === 1) {
-      o++;
-      continue;
-    }
-    if (o + 1 >= end) return false;
-    const len = b[o + 1]!;
-    if (len < 2 || o + len > end) return false;
-    // MSS 4, window scale 3, SACK permitted 2, SACK 2 + 8n (n >= 1), timestamps 10
-    if (
-      kind === 2
-        ? len !== 4
-        : kind === 3
-          ? len !== 3
-          : kind === 4
-            ? len !== 2
-            : kind === 8
-              ? len !== 10
-              : false
-    )
-      return false;
-    if (kind === 5 && (len < 10 || (len - 2) % 8 !== 0)) return false;
-    o += len;
-  }
-  return true;
-}
-
-/** An Ethernet/IPv4 ARP message (or any but ATM ARP) whose addresses are all captured. */
-function arp(b: Uint8Array, off: number, end: number, out: FlatPacket): boolean {
-  if (end - off < 8 || ((b[off]! << 8) | b[off + 1]!) === ARPHRD_ATM2225) return false;
-  // header, two hardware and two protocol addresses
-  if (off + 8 + 2 * (b[off + 4]! + b[off + 5]!) > end) return false;
-  out.protos |= B_ARP;
-  return true;
-}
-
-/** A DNS query with one plain question and no records, read as decodeDns reads it (no issue). */
-function dnsQuery(b: Uint8Array, off: number, end: number, out: FlatPacket): boolean {
-  if (end - off < 12) return false;
-  // QR clear; one question; no answer, authority or additional records
-  if (
-    (b[off + 2]! & 0x80) !== 0 ||
-    ((b[off + 4]! << 8) | b[off + 5]!) !== 1 ||
-    (b[off + 6]! | b[off + 7]! | b[off + 8]! | b[off + 9]! | b[off + 10]! | b[off + 11]!) !== 0
-  )
-    return false;
-  const n = readPlainName(b, off + 12, end);
-  const q = off + 12 + n;
-  if (n < 0 || q + 4 > end) return false;
-  out.protos |= B_DNS;
-  out.dns = DNS_QUERY;
-  out.dnsId = (b[off]! << 8) | b[off + 1]!;
-  out.dnsQtype = (b[q]! << 8) | b[q + 1]!;
-  out.dnsName = nameText;
-  return true;
-}
-
-function icmp(b: Uint8Array, off: number, end: number, out: FlatPacket): boolean {
-  const n = end - off;
-  if (n < 4) return false;
-  const type = b[off]!;
-  const echo = type === 0 || type === 8 || (type >= 13 && type <= 18);
-  const error = type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
-  // Cut short (an issue), or an error quoting a packet (decoded as further layers).
-  if (n < 8 ? echo || error : error && n > 8) return false;
-  out.protos |= B_ICMP;
-  out.l4Off = off;
-  out.l4 = L4_ICMP;
-  if ((echo || type === 42 || type === 43) && n >= 6) {
-    const ident = (b[off + 4]! << 8) | b[off + 5]!;
-    out.sport = ident;
-    out.dport = ident;
-    out.swap = type === 0;
-  }
-  return true;
 }
