@@ -36,6 +36,16 @@ function oneLineError(r: Run, match: RegExp): void {
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 }
 
+/** Resolves once process `pid` sits in read(0, ...) (/proc/PID/syscall: number 0, first argument 0). */
+async function blockedReadingStdin(pid: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const call = readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ');
+    if (call[0] === '0' && call[1] === '0x0') return;
+    await sleep(50);
+  }
+  throw new Error(`process ${pid} never blocked reading its standard input`);
+}
+
 describe('nettrace analyze', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nettrace-analyze-cli-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,7 +84,7 @@ describe('nettrace analyze', () => {
     });
     const closed = new Promise<number | null>((r) => child.on('close', r));
     child.stdin.write(readFileSync(HTTP_GET));
-    await sleep(1500); // nettrace is up and blocked reading
+    await blockedReadingStdin(child.pid!);
     child.kill('SIGINT');
     await sleep(200);
     child.stdin.end();
@@ -102,7 +112,9 @@ describe('nettrace analyze', () => {
     const closed = new Promise<number | null>((r) => child.on('close', r));
     const bytes = readFileSync(HTTP_GET);
     child.stdin.write(bytes.subarray(0, 1000));
-    await sleep(1500); // nothing more to read meanwhile
+    // Nothing more to read meanwhile (if start-up took longer than this, the EAGAIN wait is not
+    // reached and the test proves less: it cannot see that from outside).
+    await sleep(3000);
     child.stdin.end(bytes.subarray(1000));
     assert.equal(await closed, 0, stderr);
     assert.equal(JSON.parse(stdout).packets, 14);

@@ -1,7 +1,13 @@
 // `nettrace analyze FILE...`: read captures (or a trace bundle) and summarise them.
 import { statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { type AnalyzeOptions, analyzeFiles, analyzeFilesForJson, writeFieldLines } from '../analyze.ts';
+import {
+  type AnalyzeOptions,
+  analyzeFiles,
+  analyzeFilesForJson,
+  STDIN,
+  writeFieldLines,
+} from '../analyze.ts';
 import { checkFields, knownFields } from '../decode/fields.ts';
 import { NettraceError } from '../errors.ts';
 import { formatEpoch } from '../pcap/timestamp.ts';
@@ -89,7 +95,7 @@ async function runAnalyze(files: string[], o: AnalyzeFlags): Promise<void> {
   // Ctrl-C on `tcpdump -U -w - | nettrace analyze -` reaches the whole pipeline: tcpdump stops and
   // closes the pipe, and what came through it is still analysed. Without a handler the signal would
   // end nettrace inside its (synchronous) read, with nothing printed.
-  const keepGoing = files.includes('-') ? () => {} : undefined;
+  const keepGoing = files.includes(STDIN) ? () => {} : undefined;
   if (keepGoing) process.on('SIGINT', keepGoing);
   try {
     await analyzeAndPrint(files, o);
@@ -100,7 +106,7 @@ async function runAnalyze(files: string[], o: AnalyzeFlags): Promise<void> {
 
 async function analyzeAndPrint(files: string[], o: AnalyzeFlags): Promise<void> {
   const out = new Output(process.stdout);
-  if (files.filter((f) => f === '-').length > 1)
+  if (files.filter((f) => f === STDIN).length > 1)
     throw new NettraceError('bad-argument', 'standard input (-) can be read only once');
   if (o.listFields) {
     for (const f of knownFields()) out.line(f);

@@ -15,9 +15,9 @@ import { ipv4ToString } from '../decode/bytes.ts';
 import { FlatPacket, L4_TCP, TUNNEL_GENEVE, TUNNEL_NONE } from '../decode/flat-packet.ts';
 import type { Layer } from '../decode/layers.ts';
 import type { Packet } from '../decode/packet.ts';
+import { fmix } from '../hash.ts';
 import { Flow, type FlowStore, tunnelAround } from './flow.ts';
 import { keyFromLayers } from './flow-key.ts';
-import { fmix } from './hash.ts';
 import {
   type Dir,
   TcpTracker,

@@ -2,7 +2,7 @@
 // (a decoded layer's) or by their 16 bytes in a packet (the flat decoder's), through two indexes
 // that give the same id; the text is made once per address.
 import { ipv6At } from '../decode/bytes.ts';
-import { fmix } from './hash.ts';
+import { fmix } from '../hash.ts';
 
 /** Hash of an IPv6 address's four words. */
 function v6Hash(w0: number, w1: number, w2: number, w3: number): number {

@@ -14,6 +14,7 @@ import {
   LAB,
   P,
   type PktSpec,
+  THREE_POINTS,
   TO_EXTERNAL,
   writeCapture,
 } from './testkit.ts';
@@ -42,14 +43,8 @@ const echo: PktSpec = {
 describe('same-node path', () => {
   // Two pods on worker-0 on one logical switch: eth0 -> veth -> br-int -> veth -> eth0, nothing rewritten.
   const points: CapturePoint[] = [
-    { id: 'worker-0/eth0@nettools-dual-pod', node: 'worker-0', interface: 'eth0', role: 'pod', order: 0 },
-    {
-      id: 'worker-0/a3f5c2b19e0d4c7',
-      node: 'worker-0',
-      interface: 'a3f5c2b19e0d4c7',
-      role: 'host-veth',
-      order: 1,
-    },
+    // The pod and its veth of THREE_POINTS, then the other pod's veth and eth0.
+    ...THREE_POINTS.slice(0, 2),
     {
       id: 'worker-0/5be0c4d29a1f3e8',
       node: 'worker-0',

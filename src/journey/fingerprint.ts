@@ -8,6 +8,7 @@
 import { TUNNEL_GENEVE, TUNNEL_NONE, TUNNEL_VXLAN } from '../decode/flat-packet.ts';
 import type { Layer } from '../decode/layers.ts';
 import type { Packet } from '../decode/packet.ts';
+import { fmix } from '../hash.ts';
 
 /** Bytes of payload hashed: enough to tell packets apart, little enough to stay cheap. */
 export const HASHED_PAYLOAD = 64;
@@ -71,14 +72,6 @@ function mix(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /** Hash of b[off, off+n), four bytes at a time. */
 export function payloadHash(b: Uint8Array, off: number, n: number): number {
   let h = 0x9747b28c ^ n;
@@ -88,7 +81,7 @@ export function payloadHash(b: Uint8Array, off: number, n: number): number {
   let k = 0;
   for (let s = 0; i < end; i++, s += 8) k |= b[i]! << s;
   if (n & 3) h = mix(h, k);
-  return fmix(h) | 0;
+  return fmix(h);
 }
 
 export function fingerprintHash(v: PacketView): number {
@@ -99,7 +92,7 @@ export function fingerprintHash(v: PacketView): number {
   h = mix(h, v.flags);
   h = mix(h, v.len);
   h = mix(h, v.phash);
-  return fmix(h);
+  return fmix(h) >>> 0;
 }
 
 export function mac(b: Uint8Array, o: number): number {
@@ -221,7 +214,7 @@ export function extract(p: Packet, v: PacketView): boolean {
       if (ql !== undefined && ql.proto === 'tcp') h = mix(h, ql.seq);
       else if (ql !== undefined && ql.proto === 'udp') h = mix(h, ql.length);
       else if (ql !== undefined && (ql.proto === 'icmp' || ql.proto === 'icmpv6')) h = mix(h, ql.seq ?? 0);
-      v.phash = fmix(h) | 0;
+      v.phash = fmix(h);
     } else {
       v.seq = l4.seq ?? 0;
       v.sport = l4.ident ?? 0;
