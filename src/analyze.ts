@@ -10,6 +10,7 @@ import { FlatDecoder } from './decode/flat.ts';
 import { FlatPacket } from './decode/flat-packet.ts';
 import { type DecodeIssue, type Packet, PROTO_BITS } from './decode/packet.ts';
 import { NettraceError } from './errors.ts';
+import type { DisplayFilter } from './filter/display-filter.ts';
 import { ConversationAnalyzer, type ConversationResult, type ResultOptions } from './flow/analyzer.ts';
 import { type ReadFileOptions, readCaptureFile } from './pcap/reader.ts';
 import type { CaptureDiagnostic, CaptureInterface, FrameRecord, PacketRecord } from './pcap/types.ts';
@@ -43,6 +44,9 @@ export interface IssueSample extends DecodeIssue {
 
 export interface AnalysisResult {
   files: FileSummary[];
+  /** With a display filter: it, and how many packets were read to find the `packets` it matched. */
+  filter?: { expression: string; packetsRead: number };
+  /** Packets analysed (those the filter matched, when there is one). */
   packets: number;
   bytes: number;
   /** Epoch seconds of the first and last packet (floating point, for display). */
@@ -74,6 +78,11 @@ export interface AnalyzeOptions {
   flat?: boolean;
   /** Which records `conversations` holds (analyzeFiles): e.g. only what a summary shows. */
   result?: ResultOptions;
+  /**
+   * Only packets it matches are analysed (counted, put in flows, shown); every packet is then decoded
+   * in full, as the filter may test any field.
+   */
+  filter?: DisplayFilter;
 }
 
 /** Wireshark's frame.interface_name: if_name, or "unknown" for a pcapng interface without one. */
@@ -82,7 +91,11 @@ export function interfaceName(iface: CaptureInterface): string | undefined {
 }
 
 /** `frame` (reused from packet to packet) describing record `rec` of interface `iface`. */
-function setFrame(frame: FrameInfo, rec: Omit<PacketRecord, 'data'>, iface: CaptureInterface): FrameInfo {
+export function setFrame(
+  frame: FrameInfo,
+  rec: Omit<PacketRecord, 'data'>,
+  iface: CaptureInterface,
+): FrameInfo {
   frame.number = rec.number;
   frame.tsSec = rec.tsSec;
   frame.tsNsec = rec.tsNsec;
@@ -184,8 +197,11 @@ export function analyzeFilesForJson(paths: string[], opts: AnalyzeOptions = {}):
 
 function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
   const dissector = opts.dissector ?? makeDissector(opts.decodeAs);
+  const filter = opts.filter;
   const flat =
-    opts.flat !== false && opts.onPacket === undefined ? new FlatDecoder(dissector, false) : undefined;
+    opts.flat !== false && opts.onPacket === undefined && filter === undefined
+      ? new FlatDecoder(dissector, false)
+      : undefined;
   const fp = new FlatPacket();
   const conv = new ConversationAnalyzer();
   const protocols = new Map<string, { n: number }>();
@@ -196,6 +212,7 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
   const onProgress = opts.onProgress;
   const files: FileSummary[] = [];
   let issuePackets = 0;
+  let packetsRead = 0;
   let packets = 0;
   let bytes = 0;
   let t0Sec = -1;
@@ -216,8 +233,18 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
       file,
       {
         onFrame(rec: FrameRecord, iface: CaptureInterface) {
-          packets++;
           filePackets++;
+          let p: Packet | undefined;
+          if (filter !== undefined) {
+            packetsRead++;
+            p = dissector.decode(
+              rec.buf.subarray(rec.offset, rec.offset + rec.capLen),
+              rec.origLen,
+              rec.linktype,
+            );
+            if (!filter.matches(p, setFrame(frame, rec, iface))) return;
+          }
+          packets++;
           bytes += rec.origLen;
           if (t0Sec < 0) {
             t0Sec = rec.tsSec;
@@ -239,8 +266,11 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
             bySet[fp.protos] = bySet[fp.protos]! + 1;
             return;
           }
-          const data = rec.buf.subarray(rec.offset, rec.offset + rec.capLen);
-          const p = dissector.decode(data, rec.origLen, rec.linktype);
+          p ??= dissector.decode(
+            rec.buf.subarray(rec.offset, rec.offset + rec.capLen),
+            rec.origLen,
+            rec.linktype,
+          );
           conv.addPacket(p, tNs, rec.origLen);
           // Each protocol counted once per packet (a tunnelled packet has two ip and eth layers),
           // in its first 16 layers. The decoders' protocol bits say the same in one number: packets
@@ -314,6 +344,7 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
   }
   const head: Omit<AnalysisResult, 'conversations'> = {
     files,
+    ...(filter ? { filter: { expression: filter.text, packetsRead } } : {}),
     packets,
     bytes,
     firstTime: t0Sec >= 0 ? t0Sec + t0Nsec / 1e9 : undefined,
@@ -333,6 +364,7 @@ export function writeFieldLines(
   names: readonly string[],
   write: (line: string) => void,
   decodeAs: string[] = [],
+  filter?: DisplayFilter,
 ): string[] {
   const dissector = makeDissector(decodeAs);
   const diagnostics: string[] = [];
@@ -344,7 +376,8 @@ export function writeFieldLines(
       {
         onPacket(rec, iface) {
           const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
-          write(fieldLine(names, p, setFrame(frame, rec, iface)));
+          setFrame(frame, rec, iface);
+          if (filter === undefined || filter.matches(p, frame)) write(fieldLine(names, p, frame));
         },
       },
       opening(file).read,

@@ -158,4 +158,42 @@ describe('nettrace analyze', () => {
     assert.equal(r.code, 1);
     oneLineError(r, /unknown field "ip\.nosuch"/);
   });
+
+  test('-Y: only matching packets are analysed, every output keeps their frame numbers', () => {
+    let r = nettrace(['analyze', HTTP_GET, '-o', 'json', '-Y', 'http.request.method == "GET"']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(j.filter, { expression: 'http.request.method == "GET"', packetsRead: 14 });
+    assert.equal(j.packets, 1);
+    assert.equal(j.files[0].packets, 14);
+    assert.equal(j.conversations.http.length, 1);
+    r = nettrace(['analyze', HTTP_GET, '--display-filter', 'tcp.flags.syn == 1', '--packets']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.trim().split(' ')[0]),
+      ['1', '2'],
+    );
+    r = nettrace([
+      'analyze',
+      HTTP_GET,
+      '-Y',
+      'ip.ttl == 47 && tcp.flags.fin == 1',
+      '--fields',
+      '-e',
+      'frame.number',
+    ]);
+    assert.equal(r.stdout, '13\n');
+    r = nettrace(['analyze', HTTP_GET, '-Y', 'ip.ttl == 47']);
+    assert.match(r.stdout, /^Capture {2}7 packets matching ip\.ttl == 47 \(of 14 read\), /);
+  });
+
+  test('-Y with a mistake: one clear error naming where, exit 1, nothing read', () => {
+    const r = nettrace(['analyze', join(dir, 'never-read.pcap'), '-Y', 'tcp.port = 80']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    oneLineError(r, /display filter: "=" was unexpected at character 10 of: tcp\.port = 80$/);
+  });
 });

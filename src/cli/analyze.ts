@@ -43,6 +43,10 @@ export function analyzeCommand(): Command {
     )
     .option('--list-fields', 'list the field names --fields supports')
     .option(
+      '-Y, --display-filter <filter>',
+      'analyse only the packets this Wireshark display filter matches (any header, tunnelled ones too)',
+    )
+    .option(
       '--decode-as <rule>',
       'decode a port/ethertype as a protocol (repeatable), e.g. udp.port==4790:vxlan',
       collect,
@@ -57,6 +61,8 @@ Examples:
   nettrace analyze capture.pcap --packets               one line per packet
   nettrace analyze capture.pcap --fields -e ip.src -e ip.dst -e tcp.flags
   nettrace analyze capture.pcap -o json | jq .conversations.flows
+  nettrace analyze capture.pcap -Y 'ip.addr == 10.128.0.5 && tcp.port == 8080' --flows
+  nettrace analyze node.pcap -Y 'dns.qry.name contains "svc" || udp.port in {53, 5353}' --dns
   nettrace analyze vxlan.pcap --decode-as udp.port==4790:vxlan
   nettrace analyze ./bundle-2026-11-26T12-00-00          replay a saved trace bundle
   tcpdump -U -w - -i eth0 | nettrace analyze - --flows   read a capture from a pipe (Ctrl-C stops
@@ -64,7 +70,12 @@ Examples:
 
 Exit status: 0 when every file was read to its end; 2 when a file is not a capture or stopped
 early (cut short, corrupt): the output covers every packet before that point, and a line on
-stderr says where and why; 1 for any other error (missing file, bad option).`,
+stderr says where and why; 1 for any other error (missing file, bad option, bad filter).
+
+Display filters (-Y) are Wireshark's: fields as --list-fields names them, == != < > <= >= in {..}
+contains matches & && || ! and parentheses; a test holds when any occurrence of its field holds it,
+outer or tunnelled (ip.addr == 10.128.0.5 finds a pod's packets inside Geneve too). With a filter every
+packet is decoded in full, and the summary's counts, flows, HTTP and DNS cover the matching packets.`,
     )
     .action((files: string[], o: AnalyzeFlags) => runAnalyze(files, o));
 }
@@ -78,6 +89,7 @@ interface AnalyzeFlags {
   fields?: boolean;
   field: string[];
   listFields?: boolean;
+  displayFilter?: string;
   decodeAs: string[];
   top: number;
 }
@@ -115,6 +127,11 @@ async function analyzeAndPrint(files: string[], o: AnalyzeFlags): Promise<void> 
   }
   if (!Number.isFinite(o.top) || o.top < 1)
     throw new NettraceError('bad-flag', '--top must be a positive number');
+  // Loaded only when asked for: the plain analysis' start-up stays as it was.
+  const filter =
+    o.displayFilter === undefined
+      ? undefined
+      : (await import('../filter/display-filter.ts')).compileFilter(o.displayFilter);
   if (o.fields || o.field.length > 0) {
     if (o.field.length === 0) throw new NettraceError('bad-flag', '--fields needs at least one -e FIELD');
     const unknown = checkFields(o.field);
@@ -124,7 +141,7 @@ async function analyzeAndPrint(files: string[], o: AnalyzeFlags): Promise<void> 
         `unknown field ${unknown.map((f) => `"${f}"`).join(', ')} (nettrace analyze --list-fields lists them)`,
       );
     }
-    const diags = writeFieldLines(files, o.field, (line) => out.line(line), o.decodeAs);
+    const diags = writeFieldLines(files, o.field, (line) => out.line(line), o.decodeAs, filter);
     out.flush();
     reportDiagnostics(diags);
     return;
@@ -133,6 +150,7 @@ async function analyzeAndPrint(files: string[], o: AnalyzeFlags): Promise<void> 
   const perPacket = o.packets || o.output === 'jsonl';
   const opts: AnalyzeOptions = {
     decodeAs: o.decodeAs,
+    filter,
     onProgress: progress.update,
     onPacket: perPacket
       ? (p, frame) => {

@@ -92,24 +92,34 @@ export function knownFields(): string[] {
 
 /** Throws a clear error for a field nettrace does not know (a caller's mistake, not packet bytes). */
 export function checkFields(names: string[]): string[] {
-  return names.filter((n) => !(n in FRAME_FIELDS) && !REGISTRY.has(n));
+  return names.filter((n) => fieldReader(n) === undefined);
+}
+
+/** Every occurrence of one field in a packet, outer first. */
+export type FieldReader = (p: Packet, frame: FrameInfo) => string[];
+
+/** The reader of field `name`, or undefined for a field nettrace does not know. */
+export function fieldReader(name: string): FieldReader | undefined {
+  const ff = Object.hasOwn(FRAME_FIELDS, name) ? FRAME_FIELDS[name] : undefined;
+  if (ff) return (_p, frame) => [ff(frame)];
+  const def = REGISTRY.get(name);
+  if (!def) return undefined;
+  return (p) => {
+    const out: string[] = [];
+    for (const layer of p.layers) {
+      if (layer.proto !== def.proto) continue;
+      const v = def.get(layer, p);
+      if (v === undefined) continue;
+      if (typeof v === 'string') out.push(v);
+      else for (const x of v) out.push(x);
+    }
+    return out;
+  };
 }
 
 /** Every occurrence of `name` in the packet, outer first. */
 export function fieldValues(name: string, p: Packet, frame: FrameInfo): string[] {
-  const ff = FRAME_FIELDS[name];
-  if (ff) return [ff(frame)];
-  const def = REGISTRY.get(name);
-  if (!def) return [];
-  const out: string[] = [];
-  for (const layer of p.layers) {
-    if (layer.proto !== def.proto) continue;
-    const v = def.get(layer, p);
-    if (v === undefined) continue;
-    if (typeof v === 'string') out.push(v);
-    else for (const x of v) out.push(x);
-  }
-  return out;
+  return fieldReader(name)?.(p, frame) ?? [];
 }
 
 /** One tab-separated line, as tshark -T fields -E occurrence=a -E aggregator=, prints it. */

@@ -31,7 +31,9 @@ function capture(r: AnalysisResult, st: Style): string {
   const span = r.firstTime !== undefined && r.lastTime !== undefined ? r.lastTime - r.firstTime : 0;
   lines.push(
     bold('Capture', st) +
-      `  ${count(r.packets)} packets, ${bytes(r.bytes)} on the wire` +
+      `  ${count(r.packets)} packets` +
+      (r.filter ? ` matching ${r.filter.expression} (of ${count(r.filter.packetsRead)} read)` : '') +
+      `, ${bytes(r.bytes)} on the wire` +
       (r.firstTime !== undefined
         ? `, ${new Date(r.firstTime * 1000).toISOString()} for ${duration(span * 1e9)}`
         : ''),

@@ -1,0 +1,241 @@
+// The display filter language on its own: what each form means on real packets (a Geneve tunnel,
+// an HTTP exchange), the errors a typo gets, and properties over generated filters. Agreement with
+// tshark over every capture is tshark-diff.test.ts.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { makeDissector, setFrame } from '../analyze.ts';
+import type { FrameInfo } from '../decode/fields.ts';
+import type { Packet } from '../decode/packet.ts';
+import { isNettraceError } from '../errors.ts';
+import { readCaptureFile } from '../pcap/reader.ts';
+import { TESTDATA } from '../pcap/test-support/captures.ts';
+import { compileFilter } from './display-filter.ts';
+import { ipv6Number, parseLiteral } from './values.ts';
+
+interface Frame {
+  p: Packet;
+  f: FrameInfo;
+}
+
+function frames(rel: string): Frame[] {
+  const d = makeDissector();
+  const out: Frame[] = [];
+  readCaptureFile(join(TESTDATA, rel), {
+    onPacket(rec, iface) {
+      const f: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
+      out.push({ p: d.decode(rec.data.slice(), rec.origLen, rec.linktype), f: setFrame(f, rec, iface) });
+    },
+  });
+  return out;
+}
+
+/** Frame numbers `filter` matches. */
+function pick(fs: Frame[], filter: string): number[] {
+  const c = compileFilter(filter);
+  return fs.filter((x) => c.matches(x.p, x.f)).map((x) => x.f.number);
+}
+
+// Six frames: 20.0.0.1 <-> 20.0.0.2 outside (UDP 6081), ICMP echo 30.0.0.1 <-> 30.0.0.2 inside.
+const GENEVE = frames('zeek/tunnels__geneve.pcap');
+// 14 frames: 141.142.228.5:59856 (TTL 64) -> 192.150.187.43:80 (TTL 47), GET in 4, 200 in 6.
+const HTTP = frames('zeek/http__get.pcap');
+
+describe('display filter meaning', () => {
+  test('a test holds when any occurrence holds it: outer or tunnelled headers', () => {
+    assert.deepEqual(pick(GENEVE, 'ip.addr == 30.0.0.1'), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(pick(GENEVE, 'ip.src == 30.0.0.1'), [1, 3, 5]);
+    assert.deepEqual(pick(GENEVE, 'ip.src == 20.0.0.1 && ip.src == 30.0.0.1'), [1, 3, 5]);
+    assert.deepEqual(pick(GENEVE, 'udp.port == 6081 && icmp.type == 0'), [2, 4, 6]);
+  });
+
+  test('!= is "no occurrence equal"; ~= is "some occurrence not equal"; === is "every one equal"', () => {
+    assert.deepEqual(pick(GENEVE, 'ip.src != 30.0.0.1'), [2, 4, 6]);
+    assert.deepEqual(pick(GENEVE, 'ip.src ~= 30.0.0.1'), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(pick(GENEVE, 'ip.src === 30.0.0.1'), []);
+    assert.deepEqual(pick(GENEVE, 'ip.src === 16.0.0.0/4'), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(pick(GENEVE, 'all ip.src == 16.0.0.0/4'), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(pick(GENEVE, 'all ip.src == 20.0.0.0/8'), []);
+    assert.deepEqual(pick(GENEVE, 'any ip.src == 30.0.0.2'), [2, 4, 6]);
+  });
+
+  test('a missing field fails every comparison, != included; alone it tests presence', () => {
+    assert.deepEqual(pick(HTTP, 'udp.port != 53'), []);
+    assert.deepEqual(pick(HTTP, 'udp.port < 1000000'), []);
+    assert.deepEqual(pick(HTTP, 'http.request.method'), [4]);
+    assert.deepEqual(pick(HTTP, '!http.request.method && http'), [6]);
+    assert.deepEqual(pick(GENEVE, 'geneve && icmp && !tcp && frame'), [1, 2, 3, 4, 5, 6]);
+  });
+
+  test('numbers: decimal, hex, octal, true/false; relations; & tests bits', () => {
+    assert.deepEqual(pick(HTTP, 'ip.ttl < 50'), [2, 5, 6, 7, 8, 9, 13]);
+    assert.deepEqual(pick(HTTP, 'ip.ttl == 0100 && tcp.srcport == 0xe9d0'), [1, 3, 4, 10, 11, 12, 14]);
+    assert.deepEqual(pick(HTTP, 'tcp.flags.syn == True'), [1, 2]);
+    assert.deepEqual(pick(HTTP, 'tcp.flags & 0x01'), [12, 13]);
+    assert.deepEqual(pick(HTTP, 'tcp.flags & 0x12 && tcp.flags.ack == false'), [1]);
+    assert.deepEqual(pick(HTTP, 'frame.number >= 13 or frame.number le 1'), [1, 13, 14]);
+    assert.deepEqual(pick(HTTP, 'http.response.code ge 200 and http.response.code lt 300'), [6]);
+  });
+
+  test('sets, ranges, subnets, MAC forms, strings', () => {
+    assert.deepEqual(pick(HTTP, 'frame.number in {2, 4..5 9}'), [2, 4, 5, 9]);
+    assert.deepEqual(pick(HTTP, 'ip.src in {141.142.0.0/16} && tcp.flags == 0x0018'), [4]);
+    assert.deepEqual(pick(GENEVE, 'eth.src == 00-1b-21-3c-ab-64'), [1, 3, 5]);
+    assert.deepEqual(pick(GENEVE, 'eth.src == 001b.213c.ab64'), [1, 3, 5]);
+    assert.deepEqual(pick(GENEVE, 'eth.src == B2:1A:43:D5:FA:4C'), [1, 3, 5]);
+    assert.deepEqual(pick(GENEVE, 'eth.addr == B2:1A:43:D5:FA:4C'), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(pick(HTTP, 'http.request.method == GET'), [4]);
+    assert.deepEqual(pick(HTTP, 'http.request.method == "get"'), []);
+    assert.deepEqual(pick(HTTP, 'http.request.method matches "^g.t$"'), [4]);
+    assert.deepEqual(pick(HTTP, 'http.request.uri contains "/"'), [4]);
+  });
+
+  test('frame contains / matches look at the bytes', () => {
+    assert.deepEqual(pick(HTTP, 'frame contains "HTTP/1.1 200"'), [6]);
+    assert.deepEqual(pick(HTTP, 'frame contains 47:45:54:20'), [4]);
+    assert.deepEqual(pick(HTTP, 'frame matches "http/1\\\\.1 2\\\\d\\\\d"'), [6]);
+  });
+
+  test('precedence: not, then and, then or; parentheses', () => {
+    assert.deepEqual(pick(HTTP, 'frame.number == 1 || frame.number == 2 && ip.ttl == 64'), [1]);
+    assert.deepEqual(pick(HTTP, '(frame.number == 1 || frame.number == 2) && ip.ttl == 47'), [2]);
+    assert.deepEqual(pick(HTTP, '!frame.number > 2'), [1, 2]);
+    assert.deepEqual(pick(HTTP, 'not not frame.number == 3'), [3]);
+  });
+});
+
+describe('display filter errors', () => {
+  const cases: [string, RegExp][] = [
+    ['tcp.port = 80', /"=" was unexpected at character 10 of: tcp\.port = 80$/],
+    ['tcp.prot == 1', /"tcp\.prot" is neither a field nor a protocol name .* at character 1 of/],
+    ['ip.src == ip.dst', /"ip\.dst" is a field: comparing two fields is not supported/],
+    ['tcp.port in {80..90', /"}" is missing at the end in: /],
+    ['ip.addr == 300.1.1.1', /"300\.1\.1\.1" is not a valid IPv4 address at character 12/],
+    ['ip.addr == 10.0.0.0/33', /a prefix length is 0 to 32/],
+    ['ipv6.addr == ::1/129', /a prefix length is 0 to 128/],
+    ['all ip.ttl', /a comparison was expected after "all ip\.ttl"/],
+    ['', /it is empty/],
+    ['tcp && ', /a field is missing at the end/],
+    ['(tcp', /"\)" is missing at the end/],
+    ['tcp)', /"\)" was unexpected at character 4/],
+    ['tcp == 1', /"tcp" is a protocol: it has no value to compare/],
+    ['udp contains "x"', /works for "frame" only/],
+    ['dns.qry.name matches "("', /bad regular expression/],
+    ['dns.qry.name matches foo', /"matches" takes a quoted regular expression/],
+    ['tcp.flags & 1.5', /"&" takes an integer/],
+    ['ip.addr == "10.0.0.1', /a string is not closed at character 12/],
+    ['tcp.port in {}', /an empty set/],
+    ['tcp.port == 80 $', /"\$" was unexpected at character 16/],
+  ];
+  for (const [text, message] of cases) {
+    test(JSON.stringify(text), () => {
+      assert.throws(
+        () => compileFilter(text),
+        (e: unknown) => isNettraceError(e) && e.code === 'bad-filter' && message.test(e.message),
+      );
+    });
+  }
+
+  test('any text either compiles or fails with a bad-filter error', () => {
+    const alphabet = fc.constantFrom(
+      ...'tcp ip.addr == != && || ! ( ) { } , .. 10.0.0.1 ::1 /8 "x" \\ 0x1f all any in contains matches & < > ~ 07'.split(
+        ' ',
+      ),
+      ' ',
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(alphabet, { maxLength: 12 }).map((a) => a.join(' ')),
+        ),
+        (s) => {
+          try {
+            compileFilter(s).matches(HTTP[3]!.p, HTTP[3]!.f);
+          } catch (e) {
+            assert.ok(isNettraceError(e) && e.code === 'bad-filter', String(e));
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('display filter logic, on generated filters', () => {
+  const ATOMS = [
+    'tcp',
+    'http',
+    'ip.ttl > 50',
+    'tcp.srcport == 80',
+    'tcp.flags & 0x02',
+    'frame.number in {1..4, 9}',
+    'ip.src != 141.142.228.5',
+    'frame contains "HTTP"',
+    'tcp.len >= 1',
+  ];
+  type Expr = { text: string; eval: (i: number) => boolean };
+  const atomValues = ATOMS.map((a) => {
+    const c = compileFilter(a);
+    return HTTP.map((x) => c.matches(x.p, x.f));
+  });
+  const expr: fc.Arbitrary<Expr> = fc.letrec<{ e: Expr }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.nat(ATOMS.length - 1).map((k) => ({ text: ATOMS[k]!, eval: (i: number) => atomValues[k]![i]! })),
+      tie('e').map((a) => ({ text: `!(${a.text})`, eval: (i: number) => !a.eval(i) })),
+      fc.tuple(tie('e'), tie('e')).map(([a, b]) => ({
+        text: `(${a.text}) && (${b.text})`,
+        eval: (i: number) => a.eval(i) && b.eval(i),
+      })),
+      fc.tuple(tie('e'), tie('e')).map(([a, b]) => ({
+        text: `(${a.text}) or (${b.text})`,
+        eval: (i: number) => a.eval(i) || b.eval(i),
+      })),
+    ),
+  })).e;
+
+  test('not/and/or compose as boolean logic over the atoms', () => {
+    fc.assert(
+      fc.property(expr, (e) => {
+        const c = compileFilter(e.text);
+        HTTP.forEach((x, i) => {
+          assert.equal(c.matches(x.p, x.f), e.eval(i), e.text);
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('filter literals', () => {
+  test('IPv6 text forms', () => {
+    assert.equal(ipv6Number('::'), 0n);
+    assert.equal(ipv6Number('::1'), 1n);
+    assert.equal(ipv6Number('1::'), 1n << 112n);
+    assert.equal(ipv6Number('::ffff:10.0.0.1'), (0xffffn << 32n) | 0x0a000001n);
+    assert.equal(ipv6Number('fe80:0:0:0:0:0:0:1'), ipv6Number('fe80::1'));
+    for (const bad of ['1:2:3:4:5:6:7:8:9', '1::2::3', ':::', '12345::', 'fe80::g', '1:2:3:4:5:6:7']) {
+      assert.equal(ipv6Number(bad), undefined, bad);
+    }
+  });
+
+  test('kinds and comparisons', () => {
+    assert.equal(parseLiteral('10.0.0.0/8').compare('10.255.0.1'), 0);
+    assert.equal(parseLiteral('10.0.0.0/8').compare('11.0.0.0'), 1);
+    assert.equal(parseLiteral('10.0.0.0/8').compare('fe80::1'), Number.NaN);
+    assert.equal(parseLiteral('fe80::/10').compare('febf::1'), 0);
+    assert.equal(parseLiteral('fe80::/10').compare('fec0::1'), 1);
+    assert.equal(parseLiteral('0x10').number, 16);
+    assert.equal(parseLiteral('010').number, 8);
+    assert.equal(parseLiteral('-3').number, -3);
+    assert.equal(parseLiteral('1.5').compare('1.50'), 0);
+    assert.equal(parseLiteral('1').compare('0x0001'), 0);
+    assert.equal(parseLiteral('1').compare(''), Number.NaN);
+    assert.equal(parseLiteral('True').number, 1);
+    assert.equal(parseLiteral('aa:bb:cc:dd:ee:ff').kind, 'mac');
+    assert.equal(parseLiteral('GET').kind, 'string');
+    assert.throws(() => parseLiteral('256.0.0.1'), /not a valid IPv4 address/);
+  });
+});
