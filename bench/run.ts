@@ -64,6 +64,31 @@ function benchAnalyze(): boolean {
     { what: 'nettrace peak RSS', value: ours.maxRssMiB, limit: 150, unit: ' MiB' },
   ];
   for (const t of targets) process.stdout.write(check(t) + '\n');
+  // A display filter makes every packet take the layer-by-layer decoder: what that costs, beside
+  // tshark doing the same filtering (no target: the issue sets none).
+  const filter = 'ip.addr == 10.128.0.0/16 && tcp.port == 8080';
+  const filtered = best(
+    'nettrace analyze -Y FILTER -o json',
+    [node, join(root, 'dist/cli/main.js'), 'analyze', file, '-o', 'json', '-Y', filter],
+    2,
+  );
+  const tsharkY = measure('tshark -Y FILTER', [
+    'tshark',
+    '-n',
+    '-r',
+    file,
+    '-Y',
+    filter,
+    '-T',
+    'fields',
+    '-e',
+    'frame.number',
+  ]);
+  for (const m of [filtered, tsharkY]) process.stdout.write(fmt(m) + '\n');
+  process.stdout.write(
+    `  info nettrace -Y / nettrace: ${(filtered.cpuSec / ours.cpuSec).toFixed(2)}x, ` +
+      `nettrace -Y / tshark -Y: ${(filtered.cpuSec / tsharkY.cpuSec).toFixed(3)}x (filter: ${filter})\n`,
+  );
   spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/analyze-phases.ts'), file], {
     cwd: root,
     stdio: 'inherit',
