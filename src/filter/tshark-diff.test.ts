@@ -1,8 +1,12 @@
 // Display filters against tshark's: every corpus and testdata capture is copied into one pcapng
-// (an interface per original interface, so every link type keeps its own), then each filter of
-// FILTERS picks its frames there with `tshark -Y FILTER` and with nettrace's compileFilter. The two
-// frame sets must be the same, frame for frame; a frame in only one of them passes only when
-// DIFFERENCES names it (by filter, source file and reason). One tshark run per filter (~0.3 s each).
+// (an interface per original interface, so every link type keeps its own; frame k at second k), and
+// each filter picks its frames there in tshark and in nettrace's compileFilter. The two frame sets
+// must be the same, frame for frame; a frame in only one of them passes only when DIFFERENCES names
+// it (by filter, source file and a filter of its own) or the decoder differential accepts a
+// difference in its capture. The filters: FILTERS, written by hand over the syntax and the fields
+// people filter on, and GENERATED random ones over design.md's fields, with values the captures
+// hold. tshark evaluates up to 100 filters in one run with `-z io,stat,1,...`: one row per second,
+// so one row per frame; filters with a comma (a set) go through `-Y`, one run each.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,12 +16,14 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { makeDissector, setFrame } from '../analyze.ts';
-import type { FrameInfo } from '../decode/fields.ts';
+import { type FrameInfo, fieldValues } from '../decode/fields.ts';
+import type { Packet } from '../decode/packet.ts';
 import { DIFFERENCES as DECODER_DIFFERENCES, tsharkReadArgs } from '../decode/test-support/tshark-fields.ts';
 import { readCaptureFile } from '../pcap/reader.ts';
 import { CORPORA, captures, TESTDATA } from '../pcap/test-support/captures.ts';
 import { writePcapngFile } from '../pcap/writer.ts';
 import { compileFilter } from './display-filter.ts';
+import { GENERATED_FIELDS, generateFilters } from './test-support/generate.ts';
 
 const run = promisify(execFile);
 
@@ -76,6 +82,10 @@ const FILTERS = [
   'frame contains 00:50:56',
   '(tcp || udp) && !(ip.ttl > 100) || arp',
 ];
+
+/** How many random filters, and from which seed (change it to explore; keep it fixed in CI). */
+const GENERATED = 300;
+const SEED = 20261126;
 
 interface Difference {
   filter: RegExp;
@@ -160,7 +170,42 @@ async function twoAtATime<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
   return out;
 }
 
-describe('display filters against tshark -Y on every capture, in one pcapng', () => {
+/** tshark's frame set for one filter, by -Y. */
+async function tsharkY(file: string, filter: string): Promise<Set<number>> {
+  const args = ['-n', '-r', file, ...tsharkReadArgs(), '-Y', filter, '-T', 'fields', '-e', 'frame.number'];
+  const { stdout } = await run('tshark', args, { maxBuffer: 64 << 20 });
+  return new Set(
+    stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(Number),
+  );
+}
+
+/**
+ * tshark's frame sets for several filters in one run: `-z io,stat,1,F1,F2,...` prints one row per
+ * second, and frame k (k = 1..frames) sits alone in second k - 1.
+ */
+async function tsharkIoStat(file: string, filters: string[], frames: number): Promise<Set<number>[]> {
+  const args = ['-n', '-r', file, ...tsharkReadArgs(), '-q', '-z', `io,stat,1,${filters.join(',')}`];
+  const { stdout } = await run('tshark', args, { maxBuffer: 256 << 20 });
+  const sets = filters.map(() => new Set<number>());
+  let row = 0;
+  for (const line of stdout.split('\n')) {
+    if (!/^\|\s*\d+ <>/.test(line)) continue;
+    row++;
+    if (row > frames) break;
+    const cells = line.split('|');
+    // cells: '', interval, then Frames and Bytes per filter
+    for (let c = 0; c < filters.length; c++) {
+      if (Number(cells[2 + 2 * c]) > 0) sets[c]!.add(row);
+    }
+  }
+  assert.ok(row >= frames, `tshark io,stat gave ${row} rows for ${frames} frames`);
+  return sets;
+}
+
+describe('display filters against tshark on every capture, in one pcapng', () => {
   let dir: string;
   let merged: string;
   /** Frame number in the merged file → where it came from. */
@@ -171,6 +216,8 @@ describe('display filters against tshark -Y on every capture, in one pcapng', ()
   const theirs = new Map<string, Set<number>>();
   /** The DIFFERENCES that excused some frame. */
   const used = new Set<Difference>();
+  /** The random filters (made in `before`, from the values the captures hold). */
+  const generated: string[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nettrace-filter-'));
@@ -186,6 +233,7 @@ describe('display filters against tshark -Y on every capture, in one pcapng', ()
       seen.add(h);
       return true;
     });
+    let sentinel: Uint8Array | undefined;
     writePcapngFile(merged, (w) => {
       for (const { f, rel } of files) {
         const ids = new Map<number, number>();
@@ -196,56 +244,61 @@ describe('display filters against tshark -Y on every capture, in one pcapng', ()
               id = w.addInterface({ linktype: iface.linktype, snaplen: iface.snaplen, name: iface.name });
               ids.set(iface.globalId, id);
             }
-            // Times are not what is filtered here, and some of the corpus' are broken on purpose.
+            // Frame k at second k - 1 (io,stat's rows); the corpus' own times are not filtered here.
             w.writePacket(id, {
-              tsSec: 1.7e9 + sources.length,
+              tsSec: 1.7e9 + sources.length - 1,
               tsNsec: 0,
               data: rec.data,
               origLen: rec.origLen,
             });
             sources.push({ rel, frame: rec.number });
+            sentinel ??= rec.data.slice();
           },
         });
       }
+      // A last frame well after the others: io,stat's closing row may hold two frames.
+      const id = w.addInterface({ linktype: 1 });
+      w.writePacket(id, { tsSec: 1.7e9 + sources.length + 10, tsNsec: 0, data: sentinel! });
     });
-    const compiled = [...FILTERS, ...DIFFERENCES.flatMap((d) => (d.when ? [d.when] : []))].map((text) =>
-      compileFilter(text),
-    );
-    for (const c of compiled) ours.set(c.text, new Set());
+    const frames = sources.length - 1;
+    // Every packet decoded once, kept (with a copy of its bytes) for every filter.
     const dissector = makeDissector();
-    const frame: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
+    const decoded: { p: Packet; f: FrameInfo }[] = [];
     readCaptureFile(merged, {
       onPacket(rec, iface) {
-        const p = dissector.decode(rec.data, rec.origLen, rec.linktype);
-        setFrame(frame, rec, iface);
-        for (const c of compiled) if (c.matches(p, frame)) ours.get(c.text)!.add(rec.number);
+        if (rec.number > frames) return;
+        const f: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
+        decoded.push({
+          p: dissector.decode(rec.data.slice(), rec.origLen, rec.linktype),
+          f: setFrame(f, rec, iface),
+        });
       },
     });
-    const found = await twoAtATime(
-      FILTERS.map((text) => async () => {
-        const args = [
-          '-n',
-          '-r',
-          merged,
-          ...tsharkReadArgs(),
-          '-Y',
-          text,
-          '-T',
-          'fields',
-          '-e',
-          'frame.number',
-        ];
-        const { stdout } = await run('tshark', args, { maxBuffer: 64 << 20 });
-        return new Set(
-          stdout
-            .split('\n')
-            .filter((l) => l !== '')
-            .map(Number),
-        );
-      }),
-    );
-    FILTERS.forEach((text, i) => {
-      theirs.set(text, found[i]!);
+    const values = new Map<string, string[]>();
+    for (const field of GENERATED_FIELDS) {
+      const seen = new Set<string>();
+      for (const { p, f } of decoded) for (const v of fieldValues(field, p, f)) seen.add(v);
+      values.set(field, [...seen].sort());
+    }
+    generated.push(...generateFilters(values, GENERATED, SEED));
+    const all = [...FILTERS, ...generated];
+    for (const text of [...all, ...DIFFERENCES.flatMap((d) => (d.when ? [d.when] : []))]) {
+      const c = compileFilter(text);
+      const set = new Set<number>();
+      for (const { p, f } of decoded) if (c.matches(p, f)) set.add(f.number);
+      ours.set(text, set);
+    }
+    const bySet = all.filter((t) => t.includes(','));
+    const byStat = all.filter((t) => !t.includes(','));
+    const batches: string[][] = [];
+    for (let i = 0; i < byStat.length; i += 100) batches.push(byStat.slice(i, i + 100));
+    const found = await twoAtATime<Set<number>[]>([
+      ...batches.map((b) => () => tsharkIoStat(merged, b, frames)),
+      ...bySet.map((t) => async () => [await tsharkY(merged, t)]),
+    ]);
+    const texts = [...batches.flat(), ...bySet];
+    found.flat().forEach((set, i) => {
+      theirs.set(texts[i]!, set);
     });
   });
 
@@ -256,32 +309,50 @@ describe('display filters against tshark -Y on every capture, in one pcapng', ()
     assert.ok(new Set(sources.slice(1).map((s) => s.rel)).size > 100);
   });
 
+  /** The frames where nettrace and tshark disagree on `text` that nothing accepts. */
+  function unexplained(text: string): string[] {
+    const mine = ours.get(text)!;
+    const tshark = theirs.get(text)!;
+    const out: string[] = [];
+    const check = (side: Difference['side'], n: number): void => {
+      const s = sources[n]!;
+      const d = DIFFERENCES.find(
+        (d) =>
+          d.side === side &&
+          d.filter.test(text) &&
+          (d.file === undefined || d.file.test(s.rel)) &&
+          (d.when === undefined || ours.get(d.when)!.has(n)),
+      );
+      if (d) used.add(d);
+      else if (!DECODER_DIFFERENCES.some((d) => d.file?.test(s.rel)))
+        out.push(`${side}: ${s.rel} frame ${s.frame}`);
+    };
+    for (const n of tshark) if (!mine.has(n)) check('tshark only', n);
+    for (const n of mine) if (!tshark.has(n)) check('nettrace only', n);
+    return out;
+  }
+
   for (const text of FILTERS) {
     test(text, () => {
-      const mine = ours.get(text)!;
       const tshark = theirs.get(text)!;
       assert.ok(tshark.size > 0, 'tshark matches no frame: the filter tests nothing');
       assert.ok(tshark.size < sources.length - 1, 'tshark matches every frame: the filter tests nothing');
-      const unexplained: string[] = [];
-      const check = (side: Difference['side'], n: number): void => {
-        const s = sources[n]!;
-        const d = DIFFERENCES.find(
-          (d) =>
-            d.side === side &&
-            d.filter.test(text) &&
-            (d.file === undefined || d.file.test(s.rel)) &&
-            (d.when === undefined || ours.get(d.when)!.has(n)),
-        );
-        if (d) used.add(d);
-        else if (!DECODER_DIFFERENCES.some((d) => d.file?.test(s.rel))) {
-          unexplained.push(`${side}: ${s.rel} frame ${s.frame}`);
-        }
-      };
-      for (const n of tshark) if (!mine.has(n)) check('tshark only', n);
-      for (const n of mine) if (!tshark.has(n)) check('nettrace only', n);
-      assert.deepEqual(unexplained.slice(0, 20), [], `${unexplained.length} unexplained frames`);
+      const u = unexplained(text);
+      assert.deepEqual(u.slice(0, 20), [], `${u.length} unexplained frames`);
     });
   }
+
+  test(`${GENERATED} generated filters (seed ${SEED})`, () => {
+    assert.equal(generated.length, GENERATED);
+    const wrong = generated.flatMap((text) => unexplained(text).map((u) => `${text} — ${u}`));
+    assert.deepEqual(wrong.slice(0, 20), [], `${wrong.length} unexplained frames`);
+    // Generated from values the captures hold, most filters match something, and not everything.
+    const some = generated.filter((t) => theirs.get(t)!.size > 0 && theirs.get(t)!.size < sources.length - 1);
+    assert.ok(
+      some.length > GENERATED / 2,
+      `${some.length} of ${GENERATED} filters match some frames but not all`,
+    );
+  });
 
   test('every accepted difference still occurs', () => {
     assert.deepEqual(
