@@ -6,12 +6,12 @@
 import { DNS_QUERY, type FlatPacket, L4_TCP } from '../decode/flat-packet.ts';
 import type { Packet } from '../decode/packet.ts';
 import { DnsTracker, type DnsTransaction } from './dns.ts';
-import type { Flow } from './flow.ts';
+import { type Flow, protoName } from './flow.ts';
 import { FlowTable, type NonIpCount } from './flow-table.ts';
 import { HttpConnection } from './http.ts';
 import { type HttpIssue, HttpLog, type HttpTransaction } from './http-log.ts';
 import { mayStartHttp, startsLikeHttp } from './http-start.ts';
-import { byBytes, type FlowRecord, type FlowSortKey, flowJson, flowRecord, sortFlows } from './records.ts';
+import { type FlowRecord, type FlowSortKey, flowJson, flowRecord, sortFlows } from './records.ts';
 import { TCP_ACK, TCP_STATES, TCP_SYN, type TcpStateName } from './tcp-state.ts';
 
 export type { DnsTransaction } from './dns.ts';
@@ -107,6 +107,11 @@ export class ConversationAnalyzer {
    */
   private readonly conns: (HttpConnection | undefined)[] = [undefined];
 
+  /** HTTP parsers made: one per flow whose payload started like HTTP/1.x. */
+  get httpParsers(): number {
+    return this.httpConnections;
+  }
+
   /** Feeds one decoded packet; returns its flow (undefined for non-IP packets). */
   add(p: Packet, tNs: number, wireLen: number): Flow | undefined {
     const id = this.addPacket(p, tNs, wireLen);
@@ -160,7 +165,7 @@ export class ConversationAnalyzer {
       const end = off + Math.min(cap, key.payloadLen);
       if (startsLikeHttp(data, off, end) !== 0) {
         const flow = this.table.flow(id);
-        h = conns[id] = flow.http = new HttpConnection(id, this.httpLog);
+        h = conns[id] = new HttpConnection(id, this.httpLog);
         this.httpConnections++;
         // On a connection seen from its handshake, the other side's stream goes on where this
         // segment acknowledges it: a response whose first segment comes late is then held for it,
@@ -201,10 +206,9 @@ export class ConversationAnalyzer {
   }
 
   private summaryResult(n: number): ConversationResult {
-    const all = this.table.flows();
-    const largest = (list: Flow[]) => list.sort(byBytes).slice(0, Math.max(0, n));
-    const kept = new Set([...largest(all.slice()), ...largest(all.filter((f) => f.tcp !== undefined))]);
-    const flows = [...kept].sort((x, y) => x.id - y.id).map(flowRecord);
+    const table = this.table;
+    const kept = new Set([...table.largest(n, false), ...table.largest(n, true)]);
+    const flows = [...kept].sort((x, y) => x - y).map((id) => flowRecord(table.flow(id)));
     return {
       summary: this.summary(),
       flows,
@@ -220,15 +224,15 @@ export class ConversationAnalyzer {
    * time: what `analyze -o json` writes, without holding every record at once.
    */
   resultStream(): ConversationStream {
-    const flows = this.table.flows();
+    const table = this.table;
     const order = this.dns.order();
     const dns = this.dns;
     return {
       summary: this.summary(),
       flows: {
-        length: flows.length,
-        item: (i) => flowRecord(flows[i]!),
-        json: (i) => flowJson(flows[i]!),
+        length: table.size,
+        item: (i) => flowRecord(table.flow(i + 1)),
+        json: (i) => flowJson(table.flow(i + 1)),
       },
       nonIp: this.table.nonIp(),
       http: this.httpLog.transactions.slice(),
@@ -240,12 +244,13 @@ export class ConversationAnalyzer {
   private summary(): ConversationSummary {
     const flowsByProto: Record<string, number> = {};
     const tcpStates: Partial<Record<TcpStateName, number>> = {};
-    const flows = this.table.flows();
-    for (const f of flows) {
-      const proto = f.protoName;
+    const table = this.table;
+    for (let id = 1; id <= table.size; id++) {
+      const p = table.protoOf(id);
+      const proto = protoName(p);
       flowsByProto[proto] = (flowsByProto[proto] ?? 0) + 1;
-      if (f.tcp) {
-        const state = f.tcp.stateName;
+      if (p === 6) {
+        const state = table.tcpStateOf(id);
         tcpStates[state] = (tcpStates[state] ?? 0) + 1;
       }
     }
@@ -254,7 +259,7 @@ export class ConversationAnalyzer {
       packets: this.packets,
       ipPackets: this.table.ipPackets,
       nonIpPackets: this.table.nonIpPackets,
-      flows: flows.length,
+      flows: table.size,
       flowsByProto,
       tcpStates: orderedStates(tcpStates),
       httpTransactions: allHttp.length,
@@ -308,12 +313,8 @@ export class ConversationAnalyzer {
    */
   storedObjects(): number {
     let n = this.table.auxObjects + this.httpLog.transactions.length + this.httpLog.issues.length;
-    n += this.dns.size + this.httpConnections;
-    for (const f of this.table.flows()) {
-      n++;
-      if (f.tcp) n += 1 + f.tcp.transitions.length;
-      if (f.http) n += f.http.heldObjects;
-    }
+    n += this.dns.size + this.httpConnections + this.table.size + this.table.transitions;
+    for (const h of this.conns) if (h !== undefined) n += h.heldObjects;
     return n;
   }
 }

@@ -5,6 +5,7 @@ import { ipv6At } from '../decode/bytes.ts';
 import type { Ipv4Layer } from '../decode/layers.ts';
 import { Packet } from '../decode/packet.ts';
 import { FlowTable } from './flow-table.ts';
+import { flowRecord, sortFlows } from './records.ts';
 import {
   ACK,
   arpPacket,
@@ -298,5 +299,51 @@ describe('flow table', () => {
       assert.equal(t.dir, 1);
     }
     assert.equal(t.size, n);
+  });
+
+  test('largest(n): the flows a summary lists, in sortFlows order, without a view of each (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(30), fc.boolean(), fc.integer({ min: 40, max: 60 })), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 12 }),
+        (packets, n) => {
+          const t = new FlowTable();
+          for (const [k, tcp, len] of packets) {
+            const p = tcp
+              ? tcpPacket({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1000 + k, dport: 80, flags: ACK })
+              : icmpEchoPacket('10.0.0.1', '10.0.0.2', k, 1);
+            t.add(p, 0, len);
+          }
+          const records = t.flows().map(flowRecord);
+          const want = (tcpOnly: boolean) =>
+            sortFlows(records, 'bytes')
+              .filter((r) => !tcpOnly || r.proto === 'tcp')
+              .slice(0, n)
+              .map((r) => r.id);
+          assert.deepEqual(t.largest(n, false), want(false));
+          assert.deepEqual(t.largest(n, true), want(true));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('flows are views of the table: made anew, equal, no object kept per flow', () => {
+    const t = new FlowTable();
+    for (let i = 0; i < 5000; i++) {
+      t.add(tcpPacket({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1024 + i, dport: 80, flags: SYN }), i, 60);
+    }
+    const a = t.flow(4000);
+    const b = t.flow(4000);
+    assert.notEqual(a, b);
+    assert.deepEqual(flowRecord(a), flowRecord(b));
+    assert.equal(a.aPort, 1024 + 3999);
+    assert.deepEqual(
+      a.tcp!.transitions.map((x) => [x.state, x.tNs, x.by]),
+      [['SYN_SENT', 3999, 'A']],
+    );
+    // Interned addresses and tunnels only: nothing per flow besides the table's arrays.
+    assert.equal(t.auxObjects, 2);
+    assert.equal(t.transitions, 5000);
   });
 });

@@ -1,8 +1,9 @@
 // Bidirectional flow table keyed by the innermost 5-tuple: IP version, IP protocol, the two
 // addresses and the two ports. A→B and B→A hash alike (gopacket's Flow.FastHash idea: a symmetric
 // mix of the two endpoints), so one lookup finds the flow and the direction without building a
-// string key. The table is open addressing over typed arrays; flows live in one array in the order
-// they were first seen. Memory grows with flows, never with packets.
+// string key. The table is open addressing over typed arrays, which hold the flows themselves
+// (numbered in order of first sight; a Flow object is a view made on demand). Memory grows with
+// flows, never with packets.
 //
 // Keys: TCP/UDP use the ports. ICMP/ICMPv6 packets that carry an identifier (echo, timestamp) use it
 // as the port on both sides, so a ping's requests and replies form one flow per identifier (as
@@ -13,20 +14,23 @@
 // as the unencapsulated one; the first packet's tunnel (outer addresses and VNI) is recorded.
 import { ipv4ToString } from '../decode/bytes.ts';
 import { FlatPacket, L4_TCP, TUNNEL_GENEVE, TUNNEL_NONE } from '../decode/flat-packet.ts';
-import type { Layer } from '../decode/layers.ts';
 import type { Packet } from '../decode/packet.ts';
 import { fmix } from '../hash.ts';
-import { Flow, type FlowStore, tunnelAround } from './flow.ts';
+import { Flow, type FlowStore, type FlowTunnel, tunnelAround } from './flow.ts';
 import { keyFromLayers } from './flow-key.ts';
+import { type NonIpCount, NonIpCounts } from './non-ip.ts';
 import {
   type Dir,
+  type TcpStateName,
   TcpTracker,
   type TcpTransition,
   type TcpWordStore,
   type TransitionSink,
   tcpIsReopen,
+  tcpStateAt,
   tcpUpdate,
 } from './tcp-state.ts';
+import { TransitionLog } from './transition-log.ts';
 import { V6Ids } from './v6-ids.ts';
 
 export type { Dir } from './tcp-state.ts';
@@ -59,10 +63,7 @@ const D_LAST = 7;
 const W_TCP = 16;
 const FIRST_ENTRIES = 1 << 10;
 
-export interface NonIpCount {
-  packets: number;
-  bytes: number;
-}
+export type { NonIpCount } from './non-ip.ts';
 
 /** Order-independent hash of two endpoints: fmix of each endpoint, summed. */
 function endpointHash(addr: number, port: number): number {
@@ -72,8 +73,18 @@ function endpointHash(addr: number, port: number): number {
 /** IPv4 address texts kept for sharing (beyond that, each flow gets its own). */
 const MAX_V4_TEXTS = 1 << 16;
 
+/**
+ * Flows are numbered in order of first sight; what a flow is lives in the table (its entry, first
+ * time, tunnel, TCP transitions), and a Flow object is a view made when asked for: a capture of a
+ * million flows (a scan, a SYN flood) holds no object per flow.
+ */
 export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
-  private readonly list: Flow[] = [];
+  /** Flows so far (ids 1..count). */
+  private count = 0;
+  /** Each flow's tunnel by id (shared: a node's flows ride a handful of tunnels), or undefined. */
+  private readonly tunnels: (FlowTunnel | undefined)[] = [undefined];
+  private readonly tunnelIds = new Map<string, FlowTunnel>();
+  private readonly log = new TransitionLog();
   /** The entries (at most half used); `words` is the same memory as int32 (TcpWordStore). */
   private recs = new Float64Array(ENT * FIRST_ENTRIES);
   words = new Int32Array(this.recs.buffer);
@@ -86,8 +97,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   /** IPv4 addresses' text, one string per address (a resolver's address is in thousands of flows). */
   private readonly v4Texts = new Map<number, string>();
   private readonly v6 = new V6Ids();
-  private readonly nonIpByName = new Map<string, NonIpCount>();
-  private readonly nonIpByType = new Map<number, NonIpCount>();
+  private readonly nonIpCounts = new NonIpCounts();
 
   /** Direction of the last packet `add` returned a flow for. */
   dir: Dir = 0;
@@ -99,7 +109,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
 
   add(p: Packet, tNs: number, wireLen: number): Flow | undefined {
     const id = this.addPacket(p, tNs, wireLen);
-    return id === 0 ? undefined : this.list[id - 1];
+    return id === 0 ? undefined : this.flow(id);
   }
 
   /** `add` returning the flow's id (0 for a non-IP packet): the Flow object itself is not touched. */
@@ -107,7 +117,8 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     const key = this.key;
     keyFromLayers(p, key);
     if (key.ipVersion === 0) {
-      this.countNonIp(p.layers, wireLen);
+      this.nonIpPackets++;
+      this.nonIpCounts.count(p.layers, wireLen);
       return 0;
     }
     return this.addKey(key, tNs, wireLen);
@@ -193,19 +204,88 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     return id;
   }
 
-  /** A transition of flow `id`'s connection (from tcpUpdate): kept by its tracker. */
-  transition(id: number, t: TcpTransition): void {
-    this.list[id - 1]!.tcp!.add(t);
+  /** A transition of flow `id`'s connection (from tcpUpdate). */
+  transition(id: number, state: number, tNs: number, dir: Dir, pickedUp: boolean): void {
+    this.log.add(id, state, tNs, dir, pickedUp);
   }
 
-  /** The flow with this id (from `addPacket`). */
+  transitionsOf(id: number): TcpTransition[] {
+    return this.log.of(id);
+  }
+
+  /** A view of the flow with this id (from `addPacket`), made anew on each call. */
   flow(id: number): Flow {
-    return this.list[id - 1]!;
+    const e = this.pos[id]! * (ENT * 2);
+    const w = this.words;
+    const pv = w[e + E_PV_KEPT]!;
+    const ver = (pv & 7) === 6 ? 6 : 4;
+    const proto = pv >> 3;
+    const a = ver === 4 ? w[e + E_A]! >>> 0 : w[e + E_A]!;
+    const b = ver === 4 ? w[e + E_B]! >>> 0 : w[e + E_B]!;
+    const ports = w[e + E_PORTS]!;
+    const f = new Flow(
+      this,
+      id,
+      ver,
+      proto,
+      a,
+      ports >>> 16,
+      b,
+      ports & 0xffff,
+      this.addrText(ver, a),
+      this.addrText(ver, b),
+      this.tunnels[id],
+    );
+    if (proto === 6) f.tcp = new TcpTracker(this, id);
+    return f;
   }
 
-  /** All flows in first-seen order (a reopened TCP connection is a new flow after the old one). */
+  /** Views of all flows in first-seen order (a reopened TCP connection is a new flow after the old one). */
   flows(): Flow[] {
-    return this.list.slice();
+    const out: Flow[] = new Array(this.count);
+    for (let id = 1; id <= this.count; id++) out[id - 1] = this.flow(id);
+    return out;
+  }
+
+  /** Flow `id`'s IP protocol number. */
+  protoOf(id: number): number {
+    return this.words[this.pos[id]! * (ENT * 2) + E_PV_KEPT]! >> 3;
+  }
+
+  /** Flow `id`'s TCP state (a TCP flow's). */
+  tcpStateOf(id: number): TcpStateName {
+    return tcpStateAt(this.words, this.tcpAt(id));
+  }
+
+  /**
+   * Ids of the `n` flows with the most bytes (both directions; ties: first seen first), of all
+   * flows or only TCP ones, in that order: what a summary lists, without a view of every flow.
+   */
+  largest(n: number, tcpOnly: boolean): number[] {
+    const recs = this.recs;
+    const total = (id: number) => {
+      const r = this.pos[id]! * ENT;
+      return recs[r + D_BYTES]! + recs[r + D_BYTES + 1]!;
+    };
+    const before = (x: number, y: number) => total(y) - total(x) || x - y;
+    const best: number[] = [];
+    for (let id = 1; id <= this.count && n > 0; id++) {
+      if (tcpOnly && this.protoOf(id) !== 6) continue;
+      if (best.length === n && before(id, best[n - 1]!) >= 0) continue;
+      // Kept sorted; a new one goes in its place (n is a summary's few, so this is cheap).
+      let i = best.length === n ? n - 1 : best.length;
+      while (i > 0 && before(id, best[i - 1]!) < 0) {
+        best[i] = best[i - 1]!;
+        i--;
+      }
+      best[i] = id;
+    }
+    return best;
+  }
+
+  /** Transitions stored, all flows' (for memory tests). */
+  get transitions(): number {
+    return this.log.size;
   }
 
   tcpAt(id: number): number {
@@ -229,20 +309,17 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   }
 
   get size(): number {
-    return this.list.length;
+    return this.count;
   }
 
   /** Non-IP packets by protocol (`arp`) or ethertype (`ethertype 0x88cc`). */
   nonIp(): Record<string, NonIpCount> {
-    const out: Record<string, NonIpCount> = {};
-    for (const [k, v] of this.nonIpByName) out[k] = { ...v };
-    for (const [k, v] of this.nonIpByType) out[`ethertype 0x${k.toString(16).padStart(4, '0')}`] = { ...v };
-    return out;
+    return this.nonIpCounts.record();
   }
 
   /** Objects held besides flows: interned IPv6 addresses and non-IP counters (for memory tests). */
   get auxObjects(): number {
-    return this.v6.size + this.v4Texts.size + this.nonIpByName.size + this.nonIpByType.size;
+    return this.v6.size + this.v4Texts.size + this.tunnelIds.size + this.nonIpCounts.size;
   }
 
   /** A new flow in the free entry `at`; its id (the table may have grown: see `pos`). */
@@ -269,7 +346,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
               outerSrc: this.v4Text(key.outerSrc),
               outerDst: this.v4Text(key.outerDst),
             };
-    const id = this.list.length + 1;
+    const id = ++this.count;
     const a = swap ? dst : src;
     const b = swap ? src : dst;
     if (id >= this.pos.length) {
@@ -280,21 +357,8 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
       firsts.set(this.firsts);
       this.firsts = firsts;
     }
-    const f = new Flow(
-      this,
-      id,
-      ver,
-      proto,
-      a,
-      swap ? dport : sport,
-      b,
-      swap ? sport : dport,
-      this.addrText(ver, a),
-      this.addrText(ver, b),
-      tunnel,
-    );
+    this.tunnels.push(tunnel === undefined ? undefined : this.sharedTunnel(tunnel));
     const e = at * (ENT * 2);
-    if (proto === 6) f.tcp = new TcpTracker(this, id);
     const w = this.words;
     w[e + E_ID] = id;
     w[e + E_A] = a;
@@ -305,9 +369,17 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     this.recs[(e >> 1) + D_LAST] = tNs;
     this.pos[id] = at;
     this.firsts[id] = tNs;
-    this.list.push(f);
     if (++this.used * 2 > this.mask) this.grow();
     return id;
+  }
+
+  /** One object per distinct tunnel. */
+  private sharedTunnel(t: FlowTunnel): FlowTunnel {
+    const k = `${t.type} ${t.vni} ${t.outerSrc} ${t.outerDst}`;
+    const known = this.tunnelIds.get(k);
+    if (known !== undefined) return known;
+    this.tunnelIds.set(k, t);
+    return t;
   }
 
   private addrText(ver: 4 | 6, key: number): string {
@@ -351,45 +423,9 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     this.mask = mask;
   }
 
-  private countNonIp(layers: Layer[], wireLen: number) {
-    this.nonIpPackets++;
-    let name: string | undefined;
-    let type = -1;
-    for (let i = layers.length - 1; i >= 0; i--) {
-      const l = layers[i]!;
-      if (l.proto === 'arp') {
-        name = 'arp';
-        break;
-      }
-      if (l.proto === 'eth' || l.proto === 'vlan') {
-        type = l.type;
-        break;
-      }
-      if (l.proto === 'sll') {
-        type = l.protocol;
-        break;
-      }
-    }
-    if (name === undefined && type < 0)
-      name = layers.length === 0 ? 'undecoded' : (layers.at(-1)?.proto ?? '');
-    this.countNonIpAs(name, type, wireLen);
-  }
-
-  /** An ARP packet the flat decoder read (countNonIp's count for it). */
+  /** An ARP packet the flat decoder read (what addPacket counts for it). */
   countArp(wireLen: number): void {
     this.nonIpPackets++;
-    this.countNonIpAs('arp', -1, wireLen);
-  }
-
-  /** Counts a non-IP packet under `name`, or under its ethertype `type` when no name. */
-  private countNonIpAs(name: string | undefined, type: number, wireLen: number): void {
-    let c = name !== undefined ? this.nonIpByName.get(name) : this.nonIpByType.get(type);
-    if (c === undefined) {
-      c = { packets: 0, bytes: 0 };
-      if (name !== undefined) this.nonIpByName.set(name, c);
-      else this.nonIpByType.set(type, c);
-    }
-    c.packets++;
-    c.bytes += wireLen;
+    this.nonIpCounts.countAs('arp', -1, wireLen);
   }
 }

@@ -1,7 +1,6 @@
 // A flow as the analysis sees it: its key (side A the initiator), the tunnel it was first seen in,
 // and its counters, read from the table's per-flow record (flow-table.ts owns that layout).
 import type { Layer } from '../decode/layers.ts';
-import type { HttpConnection } from './http.ts';
 import type { TcpTracker } from './tcp-state.ts';
 
 export interface FlowTunnel {
@@ -31,8 +30,6 @@ export const IP_PROTO_NAMES: Readonly<Record<number, string>> = {
 export class Flow {
   /** TCP flows only. */
   tcp: TcpTracker | undefined = undefined;
-  /** Set by the HTTP analysis once the flow's payload looked like HTTP/1.x. */
-  http: HttpConnection | undefined = undefined;
 
   constructor(
     /** Where the counters live (the table's per-flow records). */
@@ -73,8 +70,13 @@ export class Flow {
   }
 
   get protoName(): string {
-    return IP_PROTO_NAMES[this.proto] ?? `ip-${this.proto}`;
+    return protoName(this.proto);
   }
+}
+
+/** An IP protocol's name as flows show it (`tcp`, `ip-47`). */
+export function protoName(proto: number): string {
+  return IP_PROTO_NAMES[proto] ?? `ip-${proto}`;
 }
 
 /** The innermost Geneve/VXLAN tunnel carrying the IP header at `ip`, with the outer IP around it. */

@@ -47,9 +47,6 @@ const largestFirst =
   (x: T, y: T) =>
     key(y) - key(x) || x.id - y.id;
 
-/** sortFlows' order for 'bytes', for Flow objects as well as records. */
-export const byBytes = largestFirst<{ id: number; bytesAB: number; bytesBA: number }>(bytesOf);
-
 /** Flows sorted by `by`, largest first (`first`: first-seen order); ties keep first-seen order. */
 export function sortFlows(flows: readonly FlowRecord[], by: FlowSortKey): FlowRecord[] {
   return flows.slice().sort(largestFirst(FLOW_KEYS[by]));

@@ -142,6 +142,8 @@ export interface TcpWordStore {
   readonly words: Int32Array;
   /** Index in `words` of the first word of connection `key`. */
   tcpAt(key: number): number;
+  /** Connection `key`'s transitions, when the store keeps them (a flow table does). */
+  transitionsOf?(key: number): TcpTransition[];
 }
 
 /** A tracker's own words, when no table keeps them. */
@@ -152,13 +154,21 @@ class OwnWords implements TcpWordStore {
   }
 }
 
-/** Receives a connection's transitions as they happen; `key` is what tcpUpdate was given. */
+/**
+ * Receives a connection's transitions as they happen; `key` is what tcpUpdate was given, `state`
+ * an index of TCP_STATES, `dir` the side that sent the packet (0: A).
+ */
 export interface TransitionSink {
-  transition(key: number, t: TcpTransition): void;
+  transition(key: number, state: number, tNs: number, dir: Dir, pickedUp: boolean): void;
 }
 
 function bump(w: Int32Array, i: number): void {
   w[i] = w[i]! + 1;
+}
+
+/** The state of the connection whose words are at w[o..]. */
+export function tcpStateAt(w: Int32Array, o: number): TcpStateName {
+  return TCP_STATES[w[o + W_STATE]!]!;
 }
 
 /** True when this SYN starts a new connection on a closed one (the flow table opens a new flow). */
@@ -294,9 +304,7 @@ function enter(
     return;
   }
   bump(w, o + W_KEPT);
-  const t: TcpTransition = { state: TCP_STATES[state]!, tNs, by: dir === 0 ? 'A' : 'B' };
-  if (pickedUp) t.pickedUp = true;
-  sink.transition(key, t);
+  sink.transition(key, state, tNs, dir, pickedUp);
 }
 
 /**
@@ -304,8 +312,8 @@ function enter(
  * theirs from the table (updated by the table through tcpUpdate).
  */
 export class TcpTracker implements TransitionSink {
-  /** Read only: `add` keeps it. */
-  transitions: TcpTransition[] = [];
+  /** The transitions of a tracker that keeps its own (no table's store). */
+  private own: TcpTransition[] = [];
 
   constructor(
     private readonly store: TcpWordStore = new OwnWords(),
@@ -315,6 +323,11 @@ export class TcpTracker implements TransitionSink {
 
   private word(i: number): number {
     return this.store.words[this.store.tcpAt(this.key) + i]!;
+  }
+
+  /** Its transitions in order (from the table that keeps them, or its own). */
+  get transitions(): TcpTransition[] {
+    return this.store.transitionsOf?.(this.key) ?? this.own;
   }
 
   get state(): number {
@@ -374,17 +387,10 @@ export class TcpTracker implements TransitionSink {
     );
   }
 
-  transition(_key: number, t: TcpTransition): void {
-    this.add(t);
-  }
-
-  /**
-   * The first transition makes an array of exactly one: `[]` takes 17 slots at its first push, and
-   * most connections of a scan or a SYN flood (a million flows) never have a second one.
-   */
-  add(t: TcpTransition): void {
-    if (this.transitions.length === 0) this.transitions = [t];
-    else this.transitions.push(t);
+  transition(_key: number, state: number, tNs: number, dir: Dir, pickedUp: boolean): void {
+    const t: TcpTransition = { state: TCP_STATES[state]!, tNs, by: dir === 0 ? 'A' : 'B' };
+    if (pickedUp) t.pickedUp = true;
+    this.own.push(t);
   }
 
   /** JSON.stringify(summary()), without building it. */
