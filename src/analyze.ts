@@ -45,7 +45,7 @@ export interface IssueSample extends DecodeIssue {
 export interface AnalysisResult {
   files: FileSummary[];
   /** With a display filter: it, and how many packets were read to find the `packets` it matched. */
-  filter?: { expression: string; packetsRead: number };
+  displayFilter?: { expression: string; packetsRead: number };
   /** Packets analysed (those the filter matched, when there is one). */
   packets: number;
   bytes: number;
@@ -344,7 +344,7 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
   }
   const head: Omit<AnalysisResult, 'conversations'> = {
     files,
-    ...(filter ? { filter: { expression: filter.text, packetsRead } } : {}),
+    ...(filter ? { displayFilter: { expression: filter.text, packetsRead } } : {}),
     packets,
     bytes,
     firstTime: t0Sec >= 0 ? t0Sec + t0Nsec / 1e9 : undefined,

@@ -163,7 +163,7 @@ describe('nettrace analyze', () => {
     let r = nettrace(['analyze', HTTP_GET, '-o', 'json', '-Y', 'http.request.method == "GET"']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(j.filter, { expression: 'http.request.method == "GET"', packetsRead: 14 });
+    assert.deepEqual(j.displayFilter, { expression: 'http.request.method == "GET"', packetsRead: 14 });
     assert.equal(j.packets, 1);
     assert.equal(j.files[0].packets, 14);
     assert.equal(j.conversations.http.length, 1);
@@ -195,5 +195,14 @@ describe('nettrace analyze', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     oneLineError(r, /display filter: "=" was unexpected at character 10 of: tcp\.port = 80$/);
+  });
+
+  test('--list-fields needs no file', () => {
+    const r = nettrace(['analyze', '--list-fields']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ip\.addr$/m);
+    const none = nettrace(['analyze']);
+    assert.equal(none.code, 1);
+    oneLineError(none, /a capture file is needed/);
   });
 });

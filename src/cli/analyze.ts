@@ -24,7 +24,7 @@ export function analyzeCommand(): Command {
   return new Command('analyze')
     .description('decode capture files (pcap, pcapng) or a trace bundle and summarise what is in them')
     .argument(
-      '<file...>',
+      '[file...]',
       'capture files (- for standard input), or a bundle folder saved by `nettrace trace`',
     )
     .addOption(
@@ -72,10 +72,12 @@ Exit status: 0 when every file was read to its end; 2 when a file is not a captu
 early (cut short, corrupt): the output covers every packet before that point, and a line on
 stderr says where and why; 1 for any other error (missing file, bad option, bad filter).
 
-Display filters (-Y) are Wireshark's: fields as --list-fields names them, == != < > <= >= in {..}
-contains matches & && || ! and parentheses; a test holds when any occurrence of its field holds it,
-outer or tunnelled (ip.addr == 10.128.0.5 finds a pod's packets inside Geneve too). With a filter every
-packet is decoded in full, and the summary's counts, flows, HTTP and DNS cover the matching packets.`,
+Display filters (-Y) are Wireshark's: fields as --list-fields names them, == != ~= === < > <= >=,
+any/all, in {a, b, c..d}, contains, matches (JavaScript regular expressions, case-insensitive), &,
+&& || ! and parentheses; a test holds when any occurrence of its field holds it, outer or tunnelled
+(ip.addr == 10.128.0.5 finds a pod's packets inside Geneve too). A value must suit its field, as in
+tshark (no value names: arp.opcode == 1, not == request). With a filter every packet is decoded in
+full; the counts, flows, HTTP and DNS cover the matching packets (a bundle's journeys are not filtered).`,
     )
     .action((files: string[], o: AnalyzeFlags) => runAnalyze(files, o));
 }
@@ -124,6 +126,9 @@ async function analyzeAndPrint(files: string[], o: AnalyzeFlags): Promise<void> 
     for (const f of knownFields()) out.line(f);
     out.flush();
     return;
+  }
+  if (files.length === 0) {
+    throw new NettraceError('bad-argument', 'a capture file is needed (or - for standard input); see --help');
   }
   if (!Number.isFinite(o.top) || o.top < 1)
     throw new NettraceError('bad-flag', '--top must be a positive number');

@@ -46,13 +46,14 @@ export interface FrameInfo {
   interfaceName?: string;
 }
 
-const FRAME_FIELDS: Record<string, (f: FrameInfo) => string> = {
+/** The frame's own fields; a classic pcap file has no interface fields (tshark shows none). */
+const FRAME_FIELDS: Record<string, (f: FrameInfo) => string | undefined> = {
   'frame.number': (f) => String(f.number),
   'frame.time_epoch': (f) => formatEpoch(f.tsSec, f.tsNsec),
   'frame.len': (f) => String(f.origLen),
   'frame.cap_len': (f) => String(f.capLen),
-  'frame.interface_id': (f) => String(f.interfaceId),
-  'frame.interface_name': (f) => f.interfaceName ?? '',
+  'frame.interface_id': (f) => (f.interfaceName === undefined ? undefined : String(f.interfaceId)),
+  'frame.interface_name': (f) => f.interfaceName,
 };
 
 const TABLES: FieldTable<never>[] = [
@@ -101,7 +102,12 @@ export type FieldReader = (p: Packet, frame: FrameInfo) => string[];
 /** The reader of field `name`, or undefined for a field nettrace does not know. */
 export function fieldReader(name: string): FieldReader | undefined {
   const ff = Object.hasOwn(FRAME_FIELDS, name) ? FRAME_FIELDS[name] : undefined;
-  if (ff) return (_p, frame) => [ff(frame)];
+  if (ff) {
+    return (_p, frame) => {
+      const v = ff(frame);
+      return v === undefined ? [] : [v];
+    };
+  }
   const def = REGISTRY.get(name);
   if (!def) return undefined;
   return (p) => {

@@ -12,7 +12,7 @@ import { isNettraceError } from '../errors.ts';
 import { readCaptureFile } from '../pcap/reader.ts';
 import { TESTDATA } from '../pcap/test-support/captures.ts';
 import { compileFilter } from './display-filter.ts';
-import { ipv6Number, parseLiteral } from './values.ts';
+import { hexBytes, integerLiteral, ipv6Number, literalFor } from './values.ts';
 
 interface Frame {
   p: Packet;
@@ -97,6 +97,55 @@ describe('display filter meaning', () => {
     assert.deepEqual(pick(HTTP, 'frame matches "http/1\\\\.1 2\\\\d\\\\d"'), [6]);
   });
 
+  test('any/all change every relation: any != is ~=, any === is ==, all == is ===', () => {
+    assert.deepEqual(pick(HTTP, 'any tcp.port != 80'), pick(HTTP, 'tcp.port ~= 80'));
+    assert.equal(pick(HTTP, 'any tcp.port != 80').length, 14);
+    assert.deepEqual(pick(HTTP, 'any tcp.port === 80'), pick(HTTP, 'tcp.port == 80'));
+    assert.deepEqual(pick(HTTP, 'all tcp.port == 80'), []);
+    assert.deepEqual(pick(HTTP, 'all tcp.port != 1'), pick(HTTP, 'tcp'));
+    assert.deepEqual(pick(HTTP, 'tcp.port !== 80'), pick(HTTP, 'tcp.port ~= 80'));
+  });
+
+  test('ranges with spaces, & compared, bitwise_and, booleans by truth', () => {
+    for (const f of ['frame.number in {2 .. 4}', 'frame.number in {2.. 4}', 'frame.number in {2 ..4}']) {
+      assert.deepEqual(pick(HTTP, f), [2, 3, 4], f);
+    }
+    assert.deepEqual(pick(HTTP, 'tcp.flags & 0x12 == 0x12'), [2]);
+    assert.deepEqual(pick(HTTP, 'tcp.flags bitwise_and 0x01'), [12, 13]);
+    assert.deepEqual(pick(HTTP, 'tcp.flags.syn == 2'), [1, 2]);
+    assert.deepEqual(pick(HTTP, 'frame.len == 0b1000010'), pick(HTTP, 'frame.len == 66'));
+  });
+
+  test('frame contains: escapes are bytes, hex in any of its forms', () => {
+    const arp = frames('zeek/arp-who-has.pcap');
+    assert.deepEqual(pick(arp, 'frame contains "\\xff\\xff\\xff\\xff\\xff\\xff"'), [1]);
+    assert.deepEqual(pick(HTTP, 'frame contains "\\110TTP/1.1 200"'), [6]);
+    for (const f of [
+      'frame contains 48-54-54-50',
+      'frame contains 48.54.54.50',
+      'frame contains 48:54:54:50',
+    ]) {
+      assert.deepEqual(pick(HTTP, f), [4, 6], f);
+    }
+    assert.equal(pick(HTTP, 'frame contains 00').length, 14);
+    assert.deepEqual(pick(HTTP, 'frame contains 0x48').length > 0, true);
+  });
+
+  test('a classic pcap file has no interface fields (as in tshark)', () => {
+    assert.deepEqual(pick(HTTP, 'frame.interface_name || frame.interface_id'), []);
+    assert.deepEqual(pick(HTTP, 'frame.interface_name != "eth0"'), []);
+  });
+
+  test('deep nesting is an error, a long chain is evaluated without a deep stack', () => {
+    assert.throws(
+      () => compileFilter(`${'('.repeat(5000)}tcp${')'.repeat(5000)}`),
+      /nested more than 200 deep/,
+    );
+    assert.throws(() => compileFilter(`${'!'.repeat(10000)}tcp`), /nested more than 200 deep/);
+    const long = compileFilter(`ip${'&&ip'.repeat(25000)}`);
+    assert.equal(long.matches(HTTP[0]!.p, HTTP[0]!.f), true);
+  });
+
   test('precedence: not, then and, then or; parentheses', () => {
     assert.deepEqual(pick(HTTP, 'frame.number == 1 || frame.number == 2 && ip.ttl == 64'), [1]);
     assert.deepEqual(pick(HTTP, '(frame.number == 1 || frame.number == 2) && ip.ttl == 47'), [2]);
@@ -111,9 +160,12 @@ describe('display filter errors', () => {
     ['tcp.prot == 1', /"tcp\.prot" is neither a field nor a protocol name .* at character 1 of/],
     ['ip.src == ip.dst', /"ip\.dst" is a field: comparing two fields is not supported/],
     ['tcp.port in {80..90', /"}" is missing at the end in: /],
-    ['ip.addr == 300.1.1.1', /"300\.1\.1\.1" is not a valid IPv4 address at character 12/],
-    ['ip.addr == 10.0.0.0/33', /a prefix length is 0 to 32/],
-    ['ipv6.addr == ::1/129', /a prefix length is 0 to 128/],
+    [
+      'ip.addr == 300.1.1.1',
+      /"300\.1\.1\.1" is not a value for ip\.addr: it takes an IPv4 address .* at character 12/,
+    ],
+    ['ip.addr == 10.0.0.0/33', /"10\.0\.0\.0\/33" is not a value for ip\.addr/],
+    ['ipv6.addr == ::1/129', /"::1\/129" is not a value for ipv6\.addr/],
     ['all ip.ttl', /a comparison was expected after "all ip\.ttl"/],
     ['', /it is empty/],
     ['tcp && ', /a field is missing at the end/],
@@ -123,10 +175,25 @@ describe('display filter errors', () => {
     ['udp contains "x"', /works for "frame" only/],
     ['dns.qry.name matches "("', /bad regular expression/],
     ['dns.qry.name matches foo', /"matches" takes a quoted regular expression/],
-    ['tcp.flags & 1.5', /"&" takes an integer/],
+    ['tcp.flags & 1.5', /"1\.5" is not an integer for tcp\.flags/],
     ['ip.addr == "10.0.0.1', /a string is not closed at character 12/],
     ['tcp.port in {}', /an empty set/],
     ['tcp.port == 80 $', /"\$" was unexpected at character 16/],
+    ['frame.len > 1e3', /"1e3" is not a value for frame\.len: it takes an integer/],
+    ['tcp.srcport > 1O24', /"1O24" is not a value for tcp\.srcport/],
+    ['ip.ttl > 08', /"08" is not a value for ip\.ttl/],
+    ['ip.flags.df == set', /"set" is not a value for ip\.flags\.df: it takes true, false or a number/],
+    ['tcp.port == "80"', /"80" is not a value for tcp\.port/],
+    ['ip.addr == "10.0.0.1"', /"10\.0\.0\.1" is not a value for ip\.addr: it takes an IPv4 address/],
+    ['ip.addr == fe80::1', /is not a value for ip\.addr/],
+    ['tcp.port contains "8"', /"contains" applies to strings and bytes; tcp\.port is not one/],
+    ['ip.ttl matches "6"', /"matches" applies to strings; ip\.ttl is not one/],
+    ['http.host matches "^[[:alpha:]]+$"', /POSIX classes/],
+    ['ip.addr & 1', /"&" applies to integer fields; ip\.addr is not one/],
+    ['tcp.flags & 0x12 == x', /"x" is not an integer for tcp\.flags/],
+    ['tcp.port in {1 ..}', /a range needs a value on each side/],
+    ['frame contains xyz', /frame contains takes a quoted string or bytes in hex/],
+    ['"\\777"', /more than a byte/],
   ];
   for (const [text, message] of cases) {
     test(JSON.stringify(text), () => {
@@ -221,21 +288,46 @@ describe('filter literals', () => {
     }
   });
 
-  test('kinds and comparisons', () => {
-    assert.equal(parseLiteral('10.0.0.0/8').compare('10.255.0.1'), 0);
-    assert.equal(parseLiteral('10.0.0.0/8').compare('11.0.0.0'), 1);
-    assert.equal(parseLiteral('10.0.0.0/8').compare('fe80::1'), Number.NaN);
-    assert.equal(parseLiteral('fe80::/10').compare('febf::1'), 0);
-    assert.equal(parseLiteral('fe80::/10').compare('fec0::1'), 1);
-    assert.equal(parseLiteral('0x10').number, 16);
-    assert.equal(parseLiteral('010').number, 8);
-    assert.equal(parseLiteral('-3').number, -3);
-    assert.equal(parseLiteral('1.5').compare('1.50'), 0);
-    assert.equal(parseLiteral('1').compare('0x0001'), 0);
-    assert.equal(parseLiteral('1').compare(''), Number.NaN);
-    assert.equal(parseLiteral('True').number, 1);
-    assert.equal(parseLiteral('aa:bb:cc:dd:ee:ff').kind, 'mac');
-    assert.equal(parseLiteral('GET').kind, 'string');
-    assert.throws(() => parseLiteral('256.0.0.1'), /not a valid IPv4 address/);
+  test('values read as the kind of their field asks', () => {
+    assert.equal(literalFor('ipv4', 'ip.addr', '10.0.0.0/8').compare('10.255.0.1'), 0);
+    assert.equal(literalFor('ipv4', 'ip.addr', '10.0.0.0/8').compare('11.0.0.0'), 1);
+    assert.equal(literalFor('ipv4', 'ip.addr', '10.0.0.0/8').compare('fe80::1'), Number.NaN);
+    assert.equal(literalFor('ipv6', 'ipv6.addr', 'fe80::/10').compare('febf::1'), 0);
+    assert.equal(literalFor('ipv6', 'ipv6.addr', 'fe80::/10').compare('fec0::1'), 1);
+    assert.equal(integerLiteral('0x10'), 16);
+    assert.equal(integerLiteral('010'), 8);
+    assert.equal(integerLiteral('0b101'), 5);
+    assert.equal(integerLiteral('-3'), -3);
+    for (const bad of ['08', '1e3', '1_000', '1.5', '1O24', '0x', ''])
+      assert.equal(integerLiteral(bad), undefined, bad);
+    assert.equal(literalFor('time', 'frame.time_epoch', '1.5').compare('1.50'), 0);
+    assert.equal(literalFor('uint', 'tcp.flags', '1').compare('0x0001'), 0);
+    assert.equal(literalFor('uint', 'ip.ttl', '1').compare(''), Number.NaN);
+    assert.equal(literalFor('bool', 'tcp.flags.syn', 'True').compare('1'), 0);
+    assert.equal(literalFor('bool', 'tcp.flags.syn', '2').compare('1'), 0);
+    assert.equal(literalFor('ether', 'eth.dst', 'ffffffffffff').compare('ff:ff:ff:ff:ff:ff'), 0);
+    assert.equal(literalFor('string', 'http.host', 'GET').text, 'GET');
+    assert.equal(hexBytes('001b.213c.ab64'), '001b213cab64');
+    assert.equal(hexBytes('0x48'), '48');
+    assert.equal(hexBytes('48.54.54.50'), '48545450');
+    for (const [kind, field, word] of [
+      ['ipv4', 'ip.addr', '256.0.0.1'],
+      ['ipv4', 'ip.addr', '10.0.0.0/33'],
+      ['ipv4', 'ip.addr', 'fe80::1'],
+      ['ipv6', 'ipv6.addr', '::1/129'],
+      ['uint', 'frame.len', '1e3'],
+      ['uint', 'ip.flags', 'set'],
+      ['ether', 'eth.src', '00:11:22'],
+      ['bytes', 'arp.src.hw', 'xyz'],
+    ] as const) {
+      assert.throws(
+        () => literalFor(kind, field, word),
+        new RegExp(`is not a value for ${field.replace('.', '\\.')}`),
+      );
+    }
+    assert.throws(
+      () => literalFor('uint', 'tcp.port', '80', { text: '80', bytes: Uint8Array.of(56, 48) }),
+      /takes an integer/,
+    );
   });
 });

@@ -1,18 +1,21 @@
 // `analyze -Y FILTER`: Wireshark's display filter language, the part people type, over the fields
-// of fields.ts (tshark's names and text forms). Like Wireshark, a test holds when any occurrence of
-// its field holds it — outer or tunnelled header alike — so `ip.addr == 10.128.0.5` finds a pod's
-// packets inside Geneve too; `!=` means no occurrence is equal, and a missing field fails every
-// comparison. Supported: `&&` `||` `!` (and, or, not), parentheses; `==` `!=` `~=` `===` `<` `>`
-// `<=` `>=` (eq ne any_ne all_eq lt gt le ge), `any`/`all` before a comparison, `in {a, b, c..d}`,
-// `contains`, `matches` (a case-insensitive regular expression), `&` (bitwise and); a field or a
-// protocol alone tests that it is present; `frame contains`/`matches` look at the packet's bytes.
-// Not supported (a clear error, never a silent mismatch): field-to-field comparison, slices,
-// arithmetic, functions.
+// of fields.ts (tshark's names and text forms, field-kinds.ts' types). Like Wireshark, a test holds
+// when any occurrence of its field holds it — outer or tunnelled header alike — so
+// `ip.addr == 10.128.0.5` finds a pod's packets inside Geneve too; `!=` means no occurrence is
+// equal, and a missing field fails every comparison. Supported: `&&` `||` `!` (and, or, not),
+// parentheses; `==` `!=` `~=` `!==` `===` `<` `>` `<=` `>=` (eq ne any_ne all_eq lt gt le ge),
+// `any`/`all` before a comparison, `in {a, b, c..d}`, `contains`, `matches` (a case-insensitive
+// JavaScript regular expression; tshark's are PCRE), `&` (bitwise_and, alone or compared:
+// `tcp.flags & 0x12 == 0x12`); a field or a protocol alone tests that it is present; `frame
+// contains`/`matches` look at the packet's bytes. Not supported (a clear error, never a silent
+// mismatch): field-to-field comparison, value names (`== request`), slices, arithmetic, functions.
 
 import { type FieldReader, type FrameInfo, fieldReader } from '../decode/fields.ts';
 import { type Packet, PROTO_BITS } from '../decode/packet.ts';
 import { NettraceError } from '../errors.ts';
-import { fieldNumber, type Literal, parseLiteral, quotedLiteral } from './values.ts';
+import { type FieldKind, fieldKind } from './field-kinds.ts';
+import { FilterSyntax, lex, type Token } from './lex.ts';
+import { fieldNumber, hexBytes, integerLiteral, type Literal, literalFor } from './values.ts';
 
 export interface DisplayFilter {
   /** As given on the command line. */
@@ -22,93 +25,9 @@ export interface DisplayFilter {
 
 type Test = (p: Packet, frame: FrameInfo) => boolean;
 
-interface Token {
-  kind: 'punct' | 'word' | 'string';
-  text: string;
-  /** Character offset in the filter. */
-  at: number;
-}
+type Relation = 'eq' | 'ne' | 'any_ne' | 'all_eq' | 'lt' | 'gt' | 'le' | 'ge';
 
-const PUNCT = [
-  '===',
-  '&&',
-  '||',
-  '==',
-  '!=',
-  '~=',
-  '<=',
-  '>=',
-  '(',
-  ')',
-  '{',
-  '}',
-  ',',
-  '!',
-  '<',
-  '>',
-  '&',
-  '~',
-];
-const WORD = /[A-Za-z0-9_.:/-]/;
-
-class FilterSyntax extends Error {
-  constructor(
-    message: string,
-    readonly at: number,
-  ) {
-    super(message);
-  }
-}
-
-function lex(s: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < s.length) {
-    const c = s[i]!;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      const at = i;
-      let v = '';
-      for (i++; ; i++) {
-        if (i >= s.length) throw new FilterSyntax('a string is not closed', at);
-        const d = s[i]!;
-        if (d === '"') break;
-        if (d !== '\\') {
-          v += d;
-          continue;
-        }
-        const e = s[++i];
-        if (e === undefined) throw new FilterSyntax('a string is not closed', at);
-        if (e === 'n') v += '\n';
-        else if (e === 't') v += '\t';
-        else if (e === 'r') v += '\r';
-        else if (e === 'x' && /^[0-9a-f]{2}$/i.test(s.slice(i + 1, i + 3))) {
-          v += String.fromCharCode(Number.parseInt(s.slice(i + 1, i + 3), 16));
-          i += 2;
-        } else v += e;
-      }
-      i++;
-      out.push({ kind: 'string', text: v, at });
-      continue;
-    }
-    const p = PUNCT.find((x) => s.startsWith(x, i));
-    if (p !== undefined) {
-      out.push({ kind: 'punct', text: p, at: i });
-      i += p.length;
-      continue;
-    }
-    if (!WORD.test(c)) throw new FilterSyntax(`"${c}" was unexpected`, i);
-    const at = i;
-    while (i < s.length && WORD.test(s[i]!)) i++;
-    out.push({ kind: 'word', text: s.slice(at, i), at });
-  }
-  return out;
-}
-
-const RELATIONS: Record<string, 'eq' | 'ne' | 'any_ne' | 'all_eq' | 'lt' | 'gt' | 'le' | 'ge'> = {
+const RELATIONS: Record<string, Relation> = {
   '==': 'eq',
   eq: 'eq',
   any_eq: 'eq',
@@ -116,6 +35,7 @@ const RELATIONS: Record<string, 'eq' | 'ne' | 'any_ne' | 'all_eq' | 'lt' | 'gt' 
   ne: 'ne',
   all_ne: 'ne',
   '~=': 'any_ne',
+  '!==': 'any_ne',
   any_ne: 'any_ne',
   '===': 'all_eq',
   all_eq: 'all_eq',
@@ -129,7 +49,7 @@ const RELATIONS: Record<string, 'eq' | 'ne' | 'any_ne' | 'all_eq' | 'lt' | 'gt' 
   ge: 'ge',
 };
 
-const HOLDS: Record<string, (c: number) => boolean> = {
+const HOLDS: Record<Relation, (c: number) => boolean> = {
   eq: (c) => c === 0,
   all_eq: (c) => c === 0,
   ne: (c) => c !== 0,
@@ -140,9 +60,24 @@ const HOLDS: Record<string, (c: number) => boolean> = {
   ge: (c) => c >= 0,
 };
 
-/** Some value holds `ok`, or (all) every one does and there is one. */
-function quantified(read: FieldReader, all: boolean, ok: (v: string) => boolean): Test {
-  if (all) {
+/** Whether a relation asks it of every occurrence when no `any`/`all` says (`!=` and `===` do). */
+const EVERY_BY_DEFAULT: Record<Relation, boolean> = {
+  eq: false,
+  all_eq: true,
+  ne: true,
+  any_ne: false,
+  lt: false,
+  gt: false,
+  le: false,
+  ge: false,
+};
+
+/** Deeper nesting than this is refused: a parser's recursion must not meet the stack's end. */
+const MAX_DEPTH = 200;
+
+/** Some value holds `ok`, or (every) each one does and there is one. */
+function quantified(read: FieldReader, every: boolean, ok: (v: string) => boolean): Test {
+  if (every) {
     return (p, f) => {
       const vs = read(p, f);
       return vs.length > 0 && vs.every(ok);
@@ -158,12 +93,21 @@ function hasBytes(hay: Uint8Array, needle: Uint8Array): boolean {
 
 const PROTOCOLS = new Set([...Object.keys(PROTO_BITS), 'frame']);
 
+/** Evaluated in a loop, not as nested closures: a long chain of `&&` needs no deep stack. */
+function all(tests: Test[]): Test {
+  return tests.length === 1 ? tests[0]! : (p, f) => tests.every((t) => t(p, f));
+}
+function any(tests: Test[]): Test {
+  return tests.length === 1 ? tests[0]! : (p, f) => tests.some((t) => t(p, f));
+}
+
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly toks: Token[]) {}
 
-  private peek(): Token | undefined {
-    return this.toks[this.i];
+  private peek(k = 0): Token | undefined {
+    return this.toks[this.i + k];
   }
 
   private is(...texts: string[]): boolean {
@@ -185,56 +129,56 @@ class Parser {
   }
 
   private or(): Test {
-    let left = this.and();
+    const terms = [this.and()];
     while (this.is('||', 'or')) {
       this.i++;
-      const a = left;
-      const b = this.and();
-      left = (p, f) => a(p, f) || b(p, f);
+      terms.push(this.and());
     }
-    return left;
+    return any(terms);
   }
 
   private and(): Test {
-    let left = this.not();
+    const terms = [this.not()];
     while (this.is('&&', 'and')) {
       this.i++;
-      const a = left;
-      const b = this.not();
-      left = (p, f) => a(p, f) && b(p, f);
+      terms.push(this.not());
     }
-    return left;
+    return all(terms);
   }
 
   private not(): Test {
-    if (this.is('!', 'not')) {
-      this.i++;
-      const t = this.not();
-      return (p, f) => !t(p, f);
+    const at = this.peek()?.at ?? Number.POSITIVE_INFINITY;
+    if (++this.depth > MAX_DEPTH) throw new FilterSyntax(`nested more than ${MAX_DEPTH} deep`, at);
+    try {
+      if (this.is('!', 'not')) {
+        this.i++;
+        const t = this.not();
+        return (p, f) => !t(p, f);
+      }
+      if (this.is('(')) {
+        this.i++;
+        const t = this.or();
+        const close = this.next('")"');
+        if (close.text !== ')' || close.kind !== 'punct')
+          throw new FilterSyntax('")" was expected', close.at);
+        return t;
+      }
+      return this.test();
+    } finally {
+      this.depth--;
     }
-    if (this.is('(')) {
-      this.i++;
-      const t = this.or();
-      const close = this.next('")"');
-      if (close.text !== ')' || close.kind !== 'punct') throw new FilterSyntax('")" was expected', close.at);
-      return t;
-    }
-    return this.test();
   }
 
   private test(): Test {
-    let all = false;
-    if (this.is('any', 'all')) {
-      const q = this.toks[this.i + 1];
-      // `any`/`all` is a quantifier only before a field (not the start of a field name).
-      if (q !== undefined && q.kind === 'word') all = this.next('a quantifier').text === 'all';
+    let quantifier: 'any' | 'all' | undefined;
+    if (this.is('any', 'all') && this.peek(1)?.kind === 'word') {
+      quantifier = this.next('a quantifier').text as 'any' | 'all';
     }
     const ft = this.next('a field');
     if (ft.kind !== 'word') throw new FilterSyntax(`"${ft.text}" was unexpected`, ft.at);
     const name = ft.text;
     const read = fieldReader(name);
-    const protocol = read === undefined && PROTOCOLS.has(name);
-    if (read === undefined && !protocol) {
+    if (read === undefined && !PROTOCOLS.has(name)) {
       throw new FilterSyntax(
         `"${name}" is neither a field nor a protocol name (nettrace analyze --list-fields lists them)`,
         ft.at,
@@ -242,38 +186,60 @@ class Parser {
     }
     const op = this.peek();
     const rel = op === undefined || op.kind === 'string' ? undefined : op.text;
-    if (rel === 'contains' || rel === 'matches' || rel === '~') {
-      this.i++;
-      return this.textTest(name, read, rel === 'contains' ? 'contains' : 'matches', all);
-    }
-    if (rel !== undefined && !Object.hasOwn(RELATIONS, rel) && rel !== 'in' && rel !== '&') {
-      if (all) throw new FilterSyntax(`a comparison was expected after "all ${name}"`, op!.at);
+    const bitwise = rel === '&' || rel === 'bitwise_and';
+    const textual = rel === 'contains' || rel === 'matches' || rel === '~';
+    if (rel === undefined || (!bitwise && !textual && rel !== 'in' && !Object.hasOwn(RELATIONS, rel))) {
+      if (quantifier)
+        throw new FilterSyntax(`a comparison was expected after "${quantifier} ${name}"`, ft.at);
       return this.presence(name, read);
     }
-    if (rel === undefined) {
-      if (all) throw new FilterSyntax(`a comparison was expected after "all ${name}"`, ft.at);
-      return this.presence(name, read);
-    }
+    this.i++;
+    if (textual)
+      return this.textTest(name, read, rel === 'contains' ? 'contains' : 'matches', quantifier === 'all');
     if (read === undefined)
       throw new FilterSyntax(`"${name}" is a protocol: it has no value to compare`, op!.at);
-    this.i++;
-    if (rel === 'in') return quantified(read, all, this.set());
-    if (rel === '&') {
-      const lit = this.literal();
-      if (lit.number === undefined || !Number.isInteger(lit.number)) {
-        throw new FilterSyntax(`"&" takes an integer, not "${lit.text}"`, op!.at);
-      }
-      const mask = BigInt(lit.number);
-      return quantified(read, all, (v) => {
-        const n = fieldNumber(v);
-        return Number.isInteger(n) && (BigInt(n) & mask) !== 0n;
+    const kind = fieldKind(name)!;
+    if (rel === 'in') return quantified(read, quantifier === 'all', this.set(name, kind));
+    if (bitwise) return this.bitwise(name, kind, read, quantifier === 'all', op!);
+    const r = RELATIONS[rel]!;
+    const lit = this.literal(name, kind);
+    const holds = HOLDS[r];
+    const every = quantifier === undefined ? EVERY_BY_DEFAULT[r] : quantifier === 'all';
+    return quantified(read, every, (v) => holds(lit.compare(v)));
+  }
+
+  /** `field & mask`: some bit of the mask set; `field & mask == value`: the masked value compared. */
+  private bitwise(name: string, kind: FieldKind, read: FieldReader, every: boolean, op: Token): Test {
+    if (kind !== 'uint' && kind !== 'bool') {
+      throw new FilterSyntax(`"&" applies to integer fields; ${name} is not one`, op.at);
+    }
+    const mask = BigInt(this.integer(name));
+    const masked = (v: string): bigint | undefined => {
+      const n = fieldNumber(v);
+      return Number.isInteger(n) ? BigInt(n) & mask : undefined;
+    };
+    const cmp = this.peek();
+    if (cmp !== undefined && cmp.kind !== 'string' && Object.hasOwn(RELATIONS, cmp.text)) {
+      this.i++;
+      const r = RELATIONS[cmp.text]!;
+      const value = BigInt(this.integer(name));
+      const holds = HOLDS[r];
+      return quantified(read, every || EVERY_BY_DEFAULT[r], (v) => {
+        const m = masked(v);
+        return m !== undefined && holds(m < value ? -1 : m > value ? 1 : 0);
       });
     }
-    const r = RELATIONS[rel]!;
-    const lit = this.literal();
-    const holds = HOLDS[r]!;
-    const every = all || r === 'ne' || r === 'all_eq';
-    return quantified(read, every, (v) => holds(lit.compare(v)));
+    return quantified(read, every, (v) => {
+      const m = masked(v);
+      return m !== undefined && m !== 0n;
+    });
+  }
+
+  private integer(name: string): number {
+    const t = this.next('a number');
+    const n = t.kind === 'word' ? integerLiteral(t.text) : undefined;
+    if (n === undefined) throw new FilterSyntax(`"${t.text}" is not an integer for ${name}`, t.at);
+    return n;
   }
 
   private presence(name: string, read: FieldReader | undefined): Test {
@@ -286,75 +252,128 @@ class Parser {
     name: string,
     read: FieldReader | undefined,
     how: 'contains' | 'matches',
-    all: boolean,
+    every: boolean,
   ): Test {
     const t = this.next('a value');
-    let re: RegExp | undefined;
-    let lit: Literal | undefined;
+    const kind = read === undefined ? undefined : fieldKind(name)!;
+    const applies =
+      how === 'matches' ? kind === 'string' : kind === 'string' || kind === 'bytes' || kind === 'ether';
+    if (kind !== undefined && !applies) {
+      const what = how === 'matches' ? 'strings' : 'strings and bytes';
+      throw new FilterSyntax(
+        `"${how}" applies to ${what}; ${name} is not one (it holds a ${kind} value)`,
+        t.at,
+      );
+    }
     if (how === 'matches') {
-      if (t.kind !== 'string') throw new FilterSyntax('"matches" takes a quoted regular expression', t.at);
-      try {
-        re = new RegExp(t.text, 'i');
-      } catch (e) {
-        throw new FilterSyntax(`bad regular expression: ${(e as Error).message}`, t.at);
-      }
-    } else {
-      lit = t.kind === 'string' ? quotedLiteral(t.text) : this.word(t);
+      const re = this.regex(t);
+      if (read !== undefined) return quantified(read, every, (v) => re.test(v));
+      this.frameOnly(name, how, t);
+      return (p) =>
+        re.test(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('latin1'));
     }
     if (read !== undefined) {
-      return quantified(read, all, re ? (v) => re.test(v) : (v) => lit!.containsIn(v));
+      const lit = this.value(t, name, kind === 'ether' ? 'bytes' : kind!);
+      return quantified(read, every, (v) => lit.containsIn(v));
     }
+    this.frameOnly(name, how, t);
+    let needle: Uint8Array | undefined;
+    if (t.kind === 'string') needle = t.quoted!.bytes;
+    else if (t.kind === 'word') {
+      const hex = hexBytes(t.text);
+      if (hex !== undefined) needle = Uint8Array.from(Buffer.from(hex, 'hex'));
+    }
+    if (needle === undefined) {
+      throw new FilterSyntax(
+        `"${t.text}": frame contains takes a quoted string or bytes in hex (00:1b:21)`,
+        t.at,
+      );
+    }
+    const bytes = needle;
+    return (p) => hasBytes(p.data, bytes);
+  }
+
+  private frameOnly(name: string, how: string, t: Token): void {
     if (name !== 'frame') {
       throw new FilterSyntax(
         `"${how}" on a protocol works for "frame" only (its bytes): use a field of ${name}`,
         t.at,
       );
     }
-    if (re)
-      return (p) =>
-        re.test(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('latin1'));
-    const needle = lit!.bytes();
-    return (p) => hasBytes(p.data, needle);
   }
 
-  private word(t: Token): Literal {
+  private regex(t: Token): RegExp {
+    if (t.kind !== 'string') throw new FilterSyntax('"matches" takes a quoted regular expression', t.at);
+    // PCRE's POSIX classes mean something else (a plain character class) to JavaScript.
+    if (t.text.includes('[[:')) {
+      throw new FilterSyntax(
+        'POSIX classes ([[:alpha:]]) are not supported: write the characters ([a-z])',
+        t.at,
+      );
+    }
+    try {
+      return new RegExp(t.text, 'i');
+    } catch (e) {
+      throw new FilterSyntax(`bad regular expression: ${(e as Error).message}`, t.at);
+    }
+  }
+
+  /** Token `t` as a value of field `name`. */
+  private value(t: Token, name: string, kind: FieldKind): Literal {
     if (t.kind === 'punct') throw new FilterSyntax(`a value was expected, not "${t.text}"`, t.at);
-    if (fieldReader(t.text) !== undefined || PROTOCOLS.has(t.text)) {
+    if (t.kind === 'word' && (fieldReader(t.text) !== undefined || PROTOCOLS.has(t.text))) {
       throw new FilterSyntax(
         `"${t.text}" is a field: comparing two fields is not supported (quote it for a string)`,
         t.at,
       );
     }
     try {
-      return parseLiteral(t.text);
+      return literalFor(kind, name, t.text, t.quoted);
     } catch (e) {
       throw new FilterSyntax((e as Error).message, t.at);
     }
   }
 
-  private literal(): Literal {
-    const t = this.next('a value');
-    return t.kind === 'string' ? quotedLiteral(t.text) : this.word(t);
+  private literal(name: string, kind: FieldKind): Literal {
+    return this.value(this.next('a value'), name, kind);
   }
 
-  /** `{a, b, lo..hi}`: whether a value is one of them (commas optional). */
-  private set(): (v: string) => boolean {
+  /** `{a, b, lo..hi}` (commas optional, spaces around `..` allowed): whether a value is one of them. */
+  private set(name: string, kind: FieldKind): (v: string) => boolean {
     const open = this.next('"{"');
     if (open.text !== '{' || open.kind !== 'punct')
       throw new FilterSyntax('"{" was expected after "in"', open.at);
-    const items: ((v: string) => boolean)[] = [];
+    // Words split at `..` (`1..80`, `1..`, `..`, `..80` are all ways to write a range's parts).
+    const parts: (Token | '..')[] = [];
     for (;;) {
       const t = this.next('"}"');
       if (t.kind === 'punct' && t.text === '}') break;
       if (t.kind === 'punct' && t.text === ',') continue;
-      const dots = t.kind === 'word' ? t.text.indexOf('..') : -1;
-      if (dots > 0) {
-        const lo = this.word({ ...t, text: t.text.slice(0, dots) });
-        const hi = this.word({ ...t, text: t.text.slice(dots + 2), at: t.at + dots + 2 });
+      if (t.kind !== 'word' || !t.text.includes('..')) {
+        parts.push(t);
+        continue;
+      }
+      let at = t.at;
+      t.text.split('..').forEach((piece, k) => {
+        if (k > 0) parts.push('..');
+        if (piece !== '') parts.push({ kind: 'word', text: piece, at });
+        at += piece.length + 2;
+      });
+    }
+    const items: ((v: string) => boolean)[] = [];
+    for (let k = 0; k < parts.length; k++) {
+      const p = parts[k]!;
+      if (p === '..') throw new FilterSyntax('a range needs a value on each side of ".."', open.at);
+      const lo = this.value(p, name, kind);
+      if (parts[k + 1] === '..') {
+        const q = parts[k + 2];
+        if (q === undefined || q === '..')
+          throw new FilterSyntax('a range needs a value on each side of ".."', p.at);
+        const hi = this.value(q, name, kind);
         items.push((v) => lo.compare(v) >= 0 && hi.compare(v) <= 0);
+        k += 2;
       } else {
-        const lit = t.kind === 'string' ? quotedLiteral(t.text) : this.word(t);
-        items.push((v) => lit.compare(v) === 0);
+        items.push((v) => lo.compare(v) === 0);
       }
     }
     if (items.length === 0) throw new FilterSyntax('an empty set', open.at);

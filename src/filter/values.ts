@@ -1,22 +1,26 @@
-// The literals of a display filter (`10.0.0.0/8`, `0x0800`, `"GET"`, `00:50:56:9f:36:9f`) and how a
-// field's text value (fields.ts: tshark's -T fields form) compares with each. A literal's form picks
-// the comparison, as the field's type does in Wireshark: a value that is not of that kind (an IPv4
-// literal against "fe80::1", a number against "GET") never matches, where tshark refuses the filter.
+// A display filter's values (`10.0.0.0/8`, `0x0800`, `"GET"`, `00:50:56:9f:36:9f`), read as the
+// field's kind asks (field-kinds.ts: tshark's types), and how a field's text value (fields.ts: the
+// -T fields form) compares with one. A value tshark would refuse for that field (a string for a
+// port, a float for a counter, `300.1.1.1`) is an error here too: never a silent mismatch.
+import type { FieldKind } from './field-kinds.ts';
 
 /** The result of comparing a field value with a literal: <0, 0, >0, or NaN when they cannot be compared. */
 export type Compare = (value: string) => number;
 
 export interface Literal {
-  kind: 'number' | 'ipv4' | 'ipv6' | 'mac' | 'string';
-  /** As written (strings unquoted and unescaped). */
+  /** As written (a string unquoted and unescaped). */
   text: string;
-  /** A number literal's value. */
+  /** A number's value (uint, bool and time fields). */
   number?: number;
   compare: Compare;
-  /** `contains`: the value's text holds this. */
+  /** `contains`: the value holds this (strings: as text; bytes: as whole bytes). */
   containsIn(value: string): boolean;
-  /** The literal as bytes, for `frame contains`. */
-  bytes(): Uint8Array;
+}
+
+/** A quoted string: its text, and its bytes (`\xff` is the byte 0xff, other characters UTF-8). */
+export interface Quoted {
+  text: string;
+  bytes: Uint8Array;
 }
 
 /** A number as a field prints it: decimal, 0x hex, a float (frame.time_epoch); NaN for anything else. */
@@ -25,20 +29,18 @@ export function fieldNumber(v: string): number {
   return Number(v);
 }
 
-/** A number as a filter writes it: decimal, 0x hex, 0 octal (as Wireshark reads `0100`), true/false. */
-function literalNumber(s: string): number | undefined {
-  if (/^(true|false)$/i.test(s)) return s.toLowerCase() === 'true' ? 1 : 0;
-  const m = /^(-?)(0x[0-9a-f]+|0[0-7]+|0|[1-9][0-9]*)(\.[0-9]+)?$/i.exec(s);
+/** An integer as Wireshark reads one: decimal, 0x hex, 0b binary, 0 octal (`0100` is 64), signed. */
+export function integerLiteral(s: string): number | undefined {
+  const m = /^(-?)(0x[0-9a-f]+|0b[01]+|0[0-7]*|[1-9][0-9]*)$/i.exec(s);
   if (!m) return undefined;
-  const [, minus, int, frac] = m as unknown as [string, string, string, string | undefined];
-  const hex = /^0x/i.test(int);
-  const octal = !hex && int.length > 1 && int.startsWith('0');
-  if (frac !== undefined && (hex || octal)) return undefined;
-  const n = hex
+  const [, minus, int] = m as unknown as [string, string, string];
+  const n = /^0x/i.test(int)
     ? Number.parseInt(int.slice(2), 16)
-    : octal
-      ? Number.parseInt(int, 8)
-      : Number(int + (frac ?? ''));
+    : /^0b/i.test(int)
+      ? Number.parseInt(int.slice(2), 2)
+      : int.length > 1 && int.startsWith('0')
+        ? Number.parseInt(int, 8)
+        : Number(int);
   return minus ? -n : n;
 }
 
@@ -85,111 +87,147 @@ export function ipv6Number(s: string): bigint | undefined {
   return n;
 }
 
-/** A MAC address in any of Wireshark's forms (`:`, `-`, `.` separated, or `xxxx.xxxx.xxxx`) as 12 hex digits. */
-function macHex(s: string): string | undefined {
-  if (/^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i.test(s))
-    return s.replace(/[:-]/g, '').toLowerCase();
-  if (/^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i.test(s)) return s.replace(/\./g, '').toLowerCase();
-  return undefined;
+/** Bytes written as hex: `00:1b:21`, `00-1b-21`, `00.1b.21`, `001b.213c.ab64`, `001b21`, `0x001b21`. */
+export function hexBytes(s: string): string | undefined {
+  if (/^[0-9a-f]{2}([:.-])[0-9a-f]{2}(\1[0-9a-f]{2})*$/i.test(s))
+    return s.replace(/[:.-]/g, '').toLowerCase();
+  if (/^[0-9a-f]{4}(\.[0-9a-f]{4})+$/i.test(s)) return s.replace(/\./g, '').toLowerCase();
+  const m = /^(0x)?((?:[0-9a-f]{2})+)$/i.exec(s);
+  return m ? m[2]!.toLowerCase() : undefined;
 }
 
-/** -1, 0 or 1; NaN stays NaN (a value that is not a number equals no number). */
 const sign = (d: number) => (d < 0 ? -1 : d > 0 ? 1 : d === 0 ? 0 : Number.NaN);
-const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const textBytes = (s: string) => new TextEncoder().encode(s);
+const textOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-function stringLiteral(s: string): Literal {
+/** Hex strings compared as bytes (memcmp, then length), `contains` at byte boundaries. */
+function bytesLiteral(text: string, hex: string): Literal {
   return {
-    kind: 'string',
-    text: s,
-    compare: (v) => text(v, s),
-    containsIn: (v) => v.includes(s),
-    bytes: () => textBytes(s),
+    text,
+    compare: (v) => {
+      const h = hexBytes(v);
+      return h === undefined ? Number.NaN : textOrder(h, hex);
+    },
+    containsIn: (v) => {
+      const h = hexBytes(v);
+      if (h === undefined) return false;
+      for (let i = h.indexOf(hex); i >= 0; i = h.indexOf(hex, i + 1)) if (i % 2 === 0) return true;
+      return false;
+    },
   };
 }
 
-/** A bare word of a filter (not a field name) as a literal. Throws a message for a bad address prefix. */
-export function parseLiteral(word: string): Literal {
+function numberLiteral(text: string, n: number, bool: boolean): Literal {
+  return {
+    text,
+    number: n,
+    // A boolean field is true when not 0, whatever number the filter gives for true.
+    compare: bool
+      ? (v) => {
+          const x = fieldNumber(v);
+          return Number.isNaN(x) ? Number.NaN : sign((x !== 0 ? 1 : 0) - (n !== 0 ? 1 : 0));
+        }
+      : (v) => sign(fieldNumber(v) - n),
+    containsIn: () => false,
+  };
+}
+
+/** Why a value does not fit a field, as the error says it. */
+const WANTS: Record<FieldKind, string> = {
+  uint: 'an integer (decimal, 0x hex, 0b binary or 0 octal)',
+  bool: 'true, false or a number',
+  time: 'a number of seconds',
+  ipv4: 'an IPv4 address or subnet (10.0.0.0/8)',
+  ipv6: 'an IPv6 address or subnet (fd00::/8)',
+  ether: 'a MAC address (00:1b:21:3c:ab:64, 00-1b-..., 001b.213c.ab64)',
+  bytes: 'bytes in hex (00:1b:21) or a quoted string',
+  string: 'a string',
+};
+
+/**
+ * The literal `word` (or the quoted string `quoted`) for a field of `kind`; throws a message
+ * naming what the field takes when it does not fit.
+ */
+export function literalFor(kind: FieldKind, field: string, word: string, quoted?: Quoted): Literal {
+  const refuse = (): never => {
+    throw new Error(
+      `${JSON.stringify(quoted ? quoted.text : word)} is not a value for ${field}: it takes ${WANTS[kind]}`,
+    );
+  };
+  if (quoted !== undefined) {
+    if (kind === 'string') return stringLiteral(quoted.text);
+    if (kind === 'bytes') return bytesLiteral(quoted.text, toHex(quoted.bytes));
+    return refuse();
+  }
+  switch (kind) {
+    case 'string':
+      return stringLiteral(word);
+    case 'bytes': {
+      const hex = hexBytes(word);
+      return hex === undefined ? refuse() : bytesLiteral(word, hex);
+    }
+    case 'ether': {
+      const hex = hexBytes(word);
+      return hex === undefined || hex.length !== 12 ? refuse() : bytesLiteral(word, hex);
+    }
+    case 'uint': {
+      const n = integerLiteral(word);
+      return n === undefined ? refuse() : numberLiteral(word, n, false);
+    }
+    case 'bool': {
+      const n = /^(true|false)$/i.test(word) ? (word.toLowerCase() === 'true' ? 1 : 0) : integerLiteral(word);
+      return n === undefined ? refuse() : numberLiteral(word, n, true);
+    }
+    case 'time': {
+      const n = /^-?[0-9]+(\.[0-9]+)?$/.test(word) ? Number(word) : integerLiteral(word);
+      return n === undefined ? refuse() : numberLiteral(word, n, false);
+    }
+    case 'ipv4':
+    case 'ipv6':
+      return addressLiteral(kind, word) ?? refuse();
+  }
+}
+
+function stringLiteral(s: string): Literal {
+  return { text: s, compare: (v) => textOrder(v, s), containsIn: (v) => v.includes(s) };
+}
+
+/** An address or a subnet (`/prefix`): equal means inside it. */
+function addressLiteral(kind: 'ipv4' | 'ipv6', word: string): Literal | undefined {
   const slash = word.indexOf('/');
   const addr = slash < 0 ? word : word.slice(0, slash);
   const prefixText = slash < 0 ? undefined : word.slice(slash + 1);
-  const v4 = ipv4Number(addr);
-  const v6 = v4 === undefined ? ipv6Number(addr) : undefined;
-  if (v4 !== undefined || v6 !== undefined) {
-    const bits = v4 !== undefined ? 32 : 128;
-    const prefix = prefixText === undefined ? bits : Number(prefixText);
-    if (!/^\d+$/.test(prefixText ?? '0') || prefix > bits) {
-      throw new Error(`"${word}": a prefix length is 0 to ${bits}`);
-    }
-    if (v4 !== undefined) {
-      // Compared as numbers below 2^32: the network's first address and its size.
-      const size = 2 ** (32 - prefix);
-      const base = Math.floor(v4 / size) * size;
-      return {
-        kind: 'ipv4',
-        text: word,
-        compare: (v) => {
-          const n = ipv4Number(v);
-          if (n === undefined) return Number.NaN;
-          return n < base ? -1 : n >= base + size ? 1 : 0;
-        },
-        containsIn: (v) => v.includes(word),
-        bytes: () => textBytes(word),
-      };
-    }
-    const shift = BigInt(128 - prefix);
-    const net = v6! >> shift;
+  const bits = kind === 'ipv4' ? 32 : 128;
+  const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
+  if (prefix < 0 || prefix > bits) return undefined;
+  if (kind === 'ipv4') {
+    const v4 = ipv4Number(addr);
+    if (v4 === undefined) return undefined;
+    // Compared as numbers below 2^32: the network's first address and its size.
+    const size = 2 ** (32 - prefix);
+    const base = Math.floor(v4 / size) * size;
     return {
-      kind: 'ipv6',
       text: word,
       compare: (v) => {
-        const n = ipv6Number(v);
+        const n = ipv4Number(v);
         if (n === undefined) return Number.NaN;
-        const top = n >> shift;
-        return top < net ? -1 : top > net ? 1 : 0;
+        return n < base ? -1 : n >= base + size ? 1 : 0;
       },
-      containsIn: (v) => v.includes(word),
-      bytes: () => textBytes(word),
+      containsIn: () => false,
     };
   }
-  if (/^\d+(\.\d+){3}$/.test(addr)) throw new Error(`"${word}" is not a valid IPv4 address`);
-  const mac = macHex(word);
-  if (mac !== undefined) {
-    return {
-      kind: 'mac',
-      text: word,
-      compare: (v) => {
-        const m = macHex(v);
-        return m === undefined ? Number.NaN : text(m, mac);
-      },
-      containsIn: (v) => v.toLowerCase().includes(word.toLowerCase()),
-      bytes: () => Uint8Array.from(mac.match(/../g)!.map((h) => Number.parseInt(h, 16))),
-    };
-  }
-  const n = literalNumber(word);
-  if (n !== undefined) {
-    return {
-      kind: 'number',
-      text: word,
-      number: n,
-      compare: (v) => sign(fieldNumber(v) - n),
-      containsIn: (v) => v.includes(word),
-      bytes: () => textBytes(word),
-    };
-  }
-  // Colon-separated hex bytes (`48:54:54:50`), as `contains` takes them.
-  if (/^[0-9a-f]{2}(:[0-9a-f]{2})+$/i.test(word)) {
-    const hex = word.toLowerCase();
-    return {
-      ...stringLiteral(word),
-      containsIn: (v) => v.toLowerCase().includes(hex),
-      bytes: () => Uint8Array.from(hex.split(':').map((h) => Number.parseInt(h, 16))),
-    };
-  }
-  return stringLiteral(word);
-}
-
-/** A quoted string of a filter, already unescaped. */
-export function quotedLiteral(s: string): Literal {
-  return stringLiteral(s);
+  const v6 = ipv6Number(addr);
+  if (v6 === undefined) return undefined;
+  const shift = BigInt(128 - prefix);
+  const net = v6 >> shift;
+  return {
+    text: word,
+    compare: (v) => {
+      const n = ipv6Number(v);
+      if (n === undefined) return Number.NaN;
+      const top = n >> shift;
+      return top < net ? -1 : top > net ? 1 : 0;
+    },
+    containsIn: () => false,
+  };
 }

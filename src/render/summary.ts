@@ -32,7 +32,9 @@ function capture(r: AnalysisResult, st: Style): string {
   lines.push(
     bold('Capture', st) +
       `  ${count(r.packets)} packets` +
-      (r.filter ? ` matching ${r.filter.expression} (of ${count(r.filter.packetsRead)} read)` : '') +
+      (r.displayFilter
+        ? ` matching ${r.displayFilter.expression} (of ${count(r.displayFilter.packetsRead)} read)`
+        : '') +
       `, ${bytes(r.bytes)} on the wire` +
       (r.firstTime !== undefined
         ? `, ${new Date(r.firstTime * 1000).toISOString()} for ${duration(span * 1e9)}`

@@ -3,12 +3,9 @@
 // the decoder differential holds equal to tshark's. Deterministic: the same seed, the same filters.
 // Each filter avoids commas, which tshark's `-z io,stat` would take as the end of a filter.
 import { STABLE_FIELDS } from '../../decode/fields.ts';
+import { fieldKind } from '../field-kinds.ts';
+import { ipv4Number } from '../values.ts';
 
-/** Fields tshark types as strings: their values are quoted, and `contains` applies. */
-const STRING_FIELDS = new Set(['dns.qry.name', 'http.request.method', 'http.request.uri', 'http.host']);
-/** Fields tshark types as booleans: only == and != apply. */
-const BOOLEAN_FIELDS = new Set(['dns.flags.response']);
-/** Fields tshark types as unsigned integers: `&` applies. */
 const INTEGER = /^(0x[0-9a-f]+|[0-9]+)$/i;
 /** The frame's own fields hold nothing a decoder decided, and the merged file's times are made up. */
 export const GENERATED_FIELDS = STABLE_FIELDS.filter((f) => !f.startsWith('frame.'));
@@ -37,34 +34,62 @@ export function generateFilters(values: Map<string, string[]>, count: number, se
   const rnd = random(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const fields = GENERATED_FIELDS.filter((f) => (values.get(f)?.length ?? 0) > 0);
-  const literal = (field: string, v: string) => (STRING_FIELDS.has(field) ? quote(v) : v);
+  const isString = (field: string) => fieldKind(field) === 'string';
+  /** `v` as the filter writes it: quoted for a string, and in another of its forms now and then. */
+  const literal = (field: string, v: string): string => {
+    const kind = fieldKind(field);
+    if (kind === 'string') return quote(v);
+    if (rnd() < 0.5) return v;
+    if (kind === 'uint' && INTEGER.test(v)) {
+      const n = Number(v);
+      return pick([
+        `0x${n.toString(16)}`,
+        n === 0 ? '0' : `0${n.toString(8)}`,
+        `0b${n.toString(2)}`,
+        String(n),
+      ]);
+    }
+    if (kind === 'ipv4' && ipv4Number(v) !== undefined) return `${v}/${pick([8, 16, 24, 31, 32])}`;
+    if (kind === 'ipv6') return `${v}/${pick([16, 64, 127, 128])}`;
+    if (kind === 'ether') return pick([v.replace(/:/g, '-'), v.replace(/:/g, ''), v.toUpperCase()]);
+    if (kind === 'bool') return pick(['True', 'False', v]);
+    return v;
+  };
+  const quantifier = () => (rnd() < 0.2 ? `${pick(['any', 'all'])} ` : '');
 
   const test = (): string | undefined => {
     const field = pick(fields);
+    const kind = fieldKind(field)!;
     const vs = values.get(field)!;
     const v = pick(vs);
     const r = rnd();
     if (r < 0.1) return field;
-    if (BOOLEAN_FIELDS.has(field)) return `${field} ${pick(['==', '!='])} ${v}`;
-    if (r < 0.2 && STRING_FIELDS.has(field)) {
+    if (r < 0.2 && isString(field)) {
       const from = Math.floor(rnd() * v.length);
       const part = v.slice(from, from + 1 + Math.floor(rnd() * 6));
-      return part === '' ? field : `${field} contains ${quote(part)}`;
+      return part === '' ? field : `${quantifier()}${field} contains ${quote(part)}`;
     }
-    if (r < 0.3 && INTEGER.test(v) && !STRING_FIELDS.has(field)) {
+    if (r < 0.3 && INTEGER.test(v) && kind === 'uint') {
       // A bit the field can hold (tshark refuses a mask wider than the field): below its largest value's.
       const widest = Math.max(1, ...vs.filter((x) => INTEGER.test(x)).map((x) => Number(x)));
       const mask = 2 ** Math.floor(rnd() * Math.min(31, Math.floor(Math.log2(widest)) + 1));
-      return `${field} & ${pick([String(mask), `0x${mask.toString(16)}`])}`;
+      const m = pick([String(mask), `0x${mask.toString(16)}`]);
+      return rnd() < 0.5
+        ? `${field} & ${m}`
+        : `${field} & ${m} ${pick(['==', '!=', '>'])} ${Number(v) & mask}`;
     }
-    if (r < 0.4 && !STRING_FIELDS.has(field)) {
+    if (r < 0.4 && !isString(field) && kind !== 'bool') {
       const [lo, hi] = [v, pick(vs)].sort((a, b) => order(a, b));
-      return `${field} in {${lo}..${hi}}`;
+      return `${quantifier()}${field} in {${literal(field, lo!)}${pick(['..', ' .. ', '.. '])}${literal(field, hi!)}}`.replace(
+        /\/\d+(?=\s*\.\.|\})/g,
+        '',
+      );
     }
-    const op = pick(['==', '==', '!=', '~=', '===', '<', '>', '<=', '>=']);
-    const quantifier =
-      (op === '==' || op === '<' || op === '>') && rnd() < 0.2 ? `${pick(['any', 'all'])} ` : '';
-    return `${quantifier}${field} ${op} ${literal(field, v)}`;
+    const op =
+      kind === 'bool'
+        ? pick(['==', '!='])
+        : pick(['==', '==', '!=', '~=', '!==', '===', '<', '>', '<=', '>=']);
+    return `${quantifier()}${field} ${op} ${literal(field, v)}`;
   };
 
   const expr = (depth: number): string => {
