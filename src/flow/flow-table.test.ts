@@ -346,4 +346,33 @@ describe('flow table', () => {
     assert.equal(t.auxObjects, 2);
     assert.equal(t.transitions, 5000);
   });
+
+  test('past a million entries the table fills to 3/4 and still finds every flow, both ways', () => {
+    const t = new FlowTable();
+    const key = t.key;
+    // 2^20 entries hold 524,288 flows at 1/2 and 786,432 at 3/4: 700,000 fit only at 3/4.
+    const n = 700_000;
+    const put = (i: number, reverse: boolean): number => {
+      key.ipVersion = 4;
+      key.proto = 17;
+      key.l4 = 2;
+      key.src = reverse ? 0xcb00710a : (0x0a800000 + (i >>> 16)) >>> 0;
+      key.dst = reverse ? (0x0a800000 + (i >>> 16)) >>> 0 : 0xcb00710a;
+      key.sport = reverse ? 53 : i & 0xffff;
+      key.dport = reverse ? i & 0xffff : 53;
+      key.swap = false;
+      return t.addKey(key, i, 60);
+    };
+    for (let i = 0; i < n; i++) assert.equal(put(i, false), i + 1);
+    for (let i = 0; i < n; i += 7) {
+      assert.equal(put(i, true), i + 1);
+      assert.equal(t.dir, 1);
+    }
+    assert.equal(t.size, n);
+    assert.equal(t.words.length, (1 << 20) * 32, 'entries of 32 int32 words, 2^20 of them');
+    assert.deepEqual(
+      [t.flow(n).packetsAB, t.flow(8).packetsBA, t.flow(8).aAddr, t.flow(n).aPort],
+      [1, 1, '10.128.0.0', (n - 1) & 0xffff],
+    );
+  });
 });
