@@ -12,7 +12,7 @@ import {
   type KnownDiff,
   showDiffs,
   testdata,
-  writeTempPcap,
+  withTempPcap,
 } from './test-support/l4-diff.ts';
 
 const udp = (m: number[]) => decodeFrame(udp4Frame(40000, 53, Uint8Array.from(m)));
@@ -431,8 +431,7 @@ describe('dns: differential against tshark', () => {
         ]),
       ),
     ];
-    const file = writeTempPcap(frames);
-    const { diffs } = diffCorpus(file, DNS_FIELDS);
+    const { diffs } = withTempPcap(frames, (file) => diffCorpus(file, DNS_FIELDS));
     const { unexplained } = checkKnown(diffs, [{ field: /^dns\./, frames: [3], reason: PARTIAL_HEADER }]);
     assert.equal(unexplained.length, 0, showDiffs(unexplained));
     assert.ok(diffs.some((x) => x.frame === 3));

@@ -13,7 +13,7 @@ import {
   type KnownDiff,
   showDiffs,
   testdata,
-  writeTempPcap,
+  withTempPcap,
 } from './test-support/l4-diff.ts';
 
 const bytes = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -352,7 +352,7 @@ describe('http: differential against tshark', () => {
         'HTTP/1.1 200 OK\r\nServer: s\r\nLocation: /x\r\nContent-Type: a/b\r\nDate: today\r\n\r\n',
       ].map((s) => tcp4Frame(80, port++, bytes(s))),
     );
-    const { diffs } = diffCorpus(writeTempPcap(frames), HTTP_FIELDS);
+    const { diffs } = withTempPcap(frames, (file) => diffCorpus(file, HTTP_FIELDS));
     assert.equal(diffs.length, 0, showDiffs(diffs));
   });
 });

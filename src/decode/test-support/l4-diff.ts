@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 //   retransmission (the same segment seen twice, e.g. at two capture points);
 // - no heuristic HTTP-over-TCP and DNS-over-UDP: nettrace binds protocols by port only.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -152,11 +152,16 @@ export function checkKnown(
   return { unexplained, unseen: known.filter((k) => !seen.has(k)) };
 }
 
-/** Hand-built frames as a pcap in a fresh temporary directory, to show them to tshark. */
-export function writeTempPcap(frames: Uint8Array[]): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'nettrace-l4-')), 'frames.pcap');
-  writeFileSync(file, pcapBytes(frames));
-  return file;
+/** Hand-built frames as a pcap in a fresh temporary directory, shown to `use` (tshark), then removed. */
+export function withTempPcap<T>(frames: Uint8Array[], use: (file: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'nettrace-l4-'));
+  try {
+    const file = join(dir, 'frames.pcap');
+    writeFileSync(file, pcapBytes(frames));
+    return use(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
