@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import { defaultDissector } from './decode/bindings.ts';
 import type { Dissector } from './decode/dissector.ts';
-import { type FrameInfo, fieldLine } from './decode/fields.ts';
+import { type FrameInfo, fieldLine, newFrameInfo } from './decode/fields.ts';
 import { FlatDecoder } from './decode/flat.ts';
 import { FlatPacket } from './decode/flat-packet.ts';
 import { type DecodeIssue, type Packet, PROTO_BITS } from './decode/packet.ts';
@@ -90,12 +90,22 @@ export function interfaceName(iface: CaptureInterface): string | undefined {
   return iface.name ?? (iface.format === 'pcapng' ? 'unknown' : undefined);
 }
 
-/** `frame` (reused from packet to packet) describing record `rec` of interface `iface`. */
+/**
+ * `frame` (one per file, reused from packet to packet) describing record `rec` of interface
+ * `iface`; it also keeps the file's first time and the previous frame's, for the relative times.
+ */
 export function setFrame(
   frame: FrameInfo,
   rec: Omit<PacketRecord, 'data'>,
   iface: CaptureInterface,
 ): FrameInfo {
+  if (frame.number === 0) {
+    frame.t0Sec = frame.prevSec = rec.tsSec;
+    frame.t0Nsec = frame.prevNsec = rec.tsNsec;
+  } else if (rec.number !== frame.number) {
+    frame.prevSec = frame.tsSec;
+    frame.prevNsec = frame.tsNsec;
+  }
   frame.number = rec.number;
   frame.tsSec = rec.tsSec;
   frame.tsNsec = rec.tsNsec;
@@ -228,7 +238,7 @@ function analyze(paths: string[], opts: AnalyzeOptions): Analysis {
     const file = resolveCapturePath(path);
     const { size, read } = opening(file);
     let filePackets = 0;
-    const frame: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
+    const frame = newFrameInfo();
     const res = readCaptureFile(
       file,
       {
@@ -370,7 +380,7 @@ export function writeFieldLines(
   const diagnostics: string[] = [];
   for (const path of paths) {
     const file = resolveCapturePath(path);
-    const frame: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
+    const frame = newFrameInfo();
     const res = readCaptureFile(
       file,
       {

@@ -63,6 +63,7 @@ Examples:
   nettrace analyze capture.pcap -o json | jq .conversations.flows
   nettrace analyze capture.pcap -Y 'ip.addr == 10.128.0.5 && tcp.port == 8080' --flows
   nettrace analyze node.pcap -Y 'dns.qry.name contains "svc" || udp.port in {53, 5353}' --dns
+  nettrace analyze node.pcap -Y 'frame.time_relative >= 30 && frame.time_relative < 60' --flows
   nettrace analyze vxlan.pcap --decode-as udp.port==4790:vxlan
   nettrace analyze ./bundle-2026-11-26T12-00-00          replay a saved trace bundle
   tcpdump -U -w - -i eth0 | nettrace analyze - --flows   read a capture from a pipe (Ctrl-C stops

@@ -44,12 +44,50 @@ export interface FrameInfo {
   origLen: number;
   interfaceId: number;
   interfaceName?: string;
+  /** The time of the file's first frame (frame.time_relative) and of the one before (frame.time_delta). */
+  t0Sec: number;
+  t0Nsec: number;
+  prevSec: number;
+  prevNsec: number;
+}
+
+/** A FrameInfo for the first frame of a file (to be filled frame after frame). */
+export function newFrameInfo(): FrameInfo {
+  return {
+    number: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    capLen: 0,
+    origLen: 0,
+    interfaceId: 0,
+    t0Sec: 0,
+    t0Nsec: 0,
+    prevSec: 0,
+    prevNsec: 0,
+  };
+}
+
+/** A time difference in seconds and nanoseconds, as tshark prints a relative time (`-0.000001000`). */
+export function formatDelta(sec: number, nsec: number): string {
+  let s = sec;
+  let n = nsec;
+  if (s > 0 && n < 0) {
+    s -= 1;
+    n += 1e9;
+  } else if (s < 0 && n > 0) {
+    s += 1;
+    n -= 1e9;
+  }
+  const digits = (x: number) => String(Math.abs(x)).padStart(9, '0');
+  return s < 0 || n < 0 ? `-${Math.abs(s)}.${digits(n)}` : `${s}.${digits(n)}`;
 }
 
 /** The frame's own fields; a classic pcap file has no interface fields (tshark shows none). */
 const FRAME_FIELDS: Record<string, (f: FrameInfo) => string | undefined> = {
   'frame.number': (f) => String(f.number),
   'frame.time_epoch': (f) => formatEpoch(f.tsSec, f.tsNsec),
+  'frame.time_relative': (f) => formatDelta(f.tsSec - f.t0Sec, f.tsNsec - f.t0Nsec),
+  'frame.time_delta': (f) => formatDelta(f.tsSec - f.prevSec, f.tsNsec - f.prevNsec),
   'frame.len': (f) => String(f.origLen),
   'frame.cap_len': (f) => String(f.capLen),
   'frame.interface_id': (f) => (f.interfaceName === undefined ? undefined : String(f.interfaceId)),

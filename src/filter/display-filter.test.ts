@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { makeDissector, setFrame } from '../analyze.ts';
-import type { FrameInfo } from '../decode/fields.ts';
+import { type FrameInfo, newFrameInfo } from '../decode/fields.ts';
 import type { Packet } from '../decode/packet.ts';
 import { isNettraceError } from '../errors.ts';
 import { readCaptureFile } from '../pcap/reader.ts';
@@ -22,10 +22,13 @@ interface Frame {
 function frames(rel: string): Frame[] {
   const d = makeDissector();
   const out: Frame[] = [];
+  const running = newFrameInfo();
   readCaptureFile(join(TESTDATA, rel), {
     onPacket(rec, iface) {
-      const f: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
-      out.push({ p: d.decode(rec.data.slice(), rec.origLen, rec.linktype), f: setFrame(f, rec, iface) });
+      out.push({
+        p: d.decode(rec.data.slice(), rec.origLen, rec.linktype),
+        f: { ...setFrame(running, rec, iface) },
+      });
     },
   });
   return out;
@@ -129,6 +132,12 @@ describe('display filter meaning', () => {
     }
     assert.equal(pick(HTTP, 'frame contains 00').length, 14);
     assert.deepEqual(pick(HTTP, 'frame contains 0x48').length > 0, true);
+  });
+
+  test('time windows: frame.time_relative and frame.time_delta (as tshark reads them)', () => {
+    assert.deepEqual(pick(HTTP, 'frame.time_delta > 0.01 && frame.time_relative < 0.2'), [2, 5]);
+    assert.deepEqual(pick(HTTP, 'frame.time_relative >= 0.211484'), [13, 14]);
+    assert.deepEqual(pick(HTTP, 'frame.time_relative == 0'), [1]);
   });
 
   test('a classic pcap file has no interface fields (as in tshark)', () => {

@@ -30,7 +30,7 @@ vlan.id vlan.len vlan.priority vxlan.flags vxlan.vni`,
 geneve.flags.oam geneve.option.type.critical ip.flags.df ip.flags.mf ip.flags.rb
 tcp.flags.ack tcp.flags.ae tcp.flags.cwr tcp.flags.ece tcp.flags.fin tcp.flags.push
 tcp.flags.reset tcp.flags.syn tcp.flags.urg vlan.dei`,
-  time: `frame.time_epoch`,
+  time: `frame.time_delta frame.time_epoch frame.time_relative`,
   ipv4: `arp.dst.proto_ipv4 arp.src.proto_ipv4 dns.a ip.addr ip.dst ip.src sll.src.ipv4`,
   ipv6: `dns.aaaa icmpv6.nd.na.target_address icmpv6.nd.ns.target_address icmpv6.nd.rd.target_address
 icmpv6.rd.na.destination_address ipv6.addr ipv6.dst ipv6.src`,

@@ -16,7 +16,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { makeDissector, setFrame } from '../analyze.ts';
-import { type FrameInfo, fieldValues } from '../decode/fields.ts';
+import { type FrameInfo, fieldValues, newFrameInfo } from '../decode/fields.ts';
 import type { Packet } from '../decode/packet.ts';
 import { DIFFERENCES as DECODER_DIFFERENCES, tsharkReadArgs } from '../decode/test-support/tshark-fields.ts';
 import { readCaptureFile } from '../pcap/reader.ts';
@@ -264,14 +264,12 @@ describe('display filters against tshark on every capture, in one pcapng', () =>
     // Every packet decoded once, kept (with a copy of its bytes) for every filter.
     const dissector = makeDissector();
     const decoded: { p: Packet; f: FrameInfo }[] = [];
+    const running = newFrameInfo();
     readCaptureFile(merged, {
       onPacket(rec, iface) {
         if (rec.number > frames) return;
-        const f: FrameInfo = { number: 0, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
-        decoded.push({
-          p: dissector.decode(rec.data.slice(), rec.origLen, rec.linktype),
-          f: setFrame(f, rec, iface),
-        });
+        const p = dissector.decode(rec.data.slice(), rec.origLen, rec.linktype);
+        decoded.push({ p, f: { ...setFrame(running, rec, iface) } });
       },
     });
     const values = new Map<string, string[]>();

@@ -3,11 +3,11 @@
 // property tests use the real defaultDissector() instead.
 import { defaultDissector } from '../bindings.ts';
 import type { Dissector } from '../dissector.ts';
-import { checkFields, type FrameInfo, fieldValues } from '../fields.ts';
+import { checkFields, type FrameInfo, fieldValues, newFrameInfo } from '../fields.ts';
 import type { Layer } from '../layers.ts';
 import type { Packet } from '../packet.ts';
 
-const FRAME: FrameInfo = { number: 1, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
+const FRAME: FrameInfo = { ...newFrameInfo(), number: 1 };
 
 /** A field's occurrences joined with `,`, as `--fields` prints them. */
 export function field(p: Packet, name: string): string {

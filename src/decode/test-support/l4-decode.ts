@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { defaultDissector } from '../bindings.ts';
 import type { Dissector } from '../dissector.ts';
-import { fieldValues } from '../fields.ts';
+import { fieldValues, newFrameInfo } from '../fields.ts';
 import type { Layer } from '../layers.ts';
 import type { DecodeIssue, Packet } from '../packet.ts';
 import { eth, ipv4, tcp, udp } from './l4-build.ts';
@@ -15,7 +15,7 @@ export function decodeFrame(frame: Uint8Array, origLen = frame.length, d: Dissec
   return d.decode(frame, origLen, 1);
 }
 
-const NO_FRAME = { number: 1, tsSec: 0, tsNsec: 0, capLen: 0, origLen: 0, interfaceId: 0 };
+const NO_FRAME = { ...newFrameInfo(), number: 1 };
 
 /** A field's occurrences joined with `,`, as `--fields` prints them. */
 export function f(p: Packet, name: string): string {

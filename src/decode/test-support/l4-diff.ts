@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { setFrame } from '../../analyze.ts';
 import { readCaptureFile } from '../../pcap/reader.ts';
 import { defaultDissector } from '../bindings.ts';
-import { fieldLine } from '../fields.ts';
+import { fieldLine, newFrameInfo } from '../fields.ts';
 import { pcapBytes } from './l4-build.ts';
 
 export const L4_TSHARK_ARGS = [
@@ -86,17 +87,11 @@ export function diffCorpus(
   for (const rule of opts.decodeAs ?? []) d.decodeAs(rule);
   const diffs: FieldDiff[] = [];
   let n = 0;
+  const running = newFrameInfo();
   readCaptureFile(file, {
-    onPacket(rec) {
+    onPacket(rec, iface) {
       const p = d.decode(rec.data, rec.origLen, rec.linktype);
-      const frame = {
-        number: rec.number,
-        tsSec: rec.tsSec,
-        tsNsec: rec.tsNsec,
-        capLen: rec.capLen,
-        origLen: rec.origLen,
-        interfaceId: rec.interfaceId,
-      };
+      const frame = setFrame(running, rec, iface);
       const ours = fieldLine(fields, p, frame).split('\t');
       const t = (theirs[n++] ?? '').split('\t');
       fields.forEach((field, i) => {

@@ -7,8 +7,14 @@ import { fieldKind } from '../field-kinds.ts';
 import { ipv4Number } from '../values.ts';
 
 const INTEGER = /^(0x[0-9a-f]+|[0-9]+)$/i;
-/** The frame's own fields hold nothing a decoder decided, and the merged file's times are made up. */
-export const GENERATED_FIELDS = STABLE_FIELDS.filter((f) => !f.startsWith('frame.'));
+/**
+ * The frame's own fields hold nothing a decoder decided (the merged file's times are made up: frame
+ * k at second k - 1), but a time window is a common filter: frame.time_relative is kept.
+ */
+export const GENERATED_FIELDS = [
+  ...STABLE_FIELDS.filter((f) => !f.startsWith('frame.')),
+  'frame.time_relative',
+];
 
 /** mulberry32: a small seeded generator, enough for picking. */
 export function random(seed: number): () => number {
