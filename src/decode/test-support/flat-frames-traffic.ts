@@ -17,7 +17,7 @@ import {
 } from './l4-build.ts';
 
 /** A small deterministic PRNG (mulberry32), so the synthetic capture is the same every run. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

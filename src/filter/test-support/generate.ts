@@ -3,6 +3,7 @@
 // the decoder differential holds equal to tshark's. Deterministic: the same seed, the same filters.
 // Each filter avoids commas, which tshark's `-z io,stat` would take as the end of a filter.
 import { STABLE_FIELDS } from '../../decode/fields.ts';
+import { prng } from '../../decode/test-support/flat-frames-traffic.ts';
 import { fieldKind } from '../field-kinds.ts';
 import { ipv4Number } from '../values.ts';
 
@@ -16,18 +17,6 @@ export const GENERATED_FIELDS = [
   'frame.time_relative',
 ];
 
-/** mulberry32: a small seeded generator, enough for picking. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function quote(s: string): string {
   return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
@@ -37,7 +26,7 @@ function quote(s: string): string {
  * (field → the values seen, as fields.ts prints them; fields never seen are left out).
  */
 export function generateFilters(values: Map<string, string[]>, count: number, seed: number): string[] {
-  const rnd = random(seed);
+  const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const fields = GENERATED_FIELDS.filter((f) => (values.get(f)?.length ?? 0) > 0);
   const isString = (field: string) => fieldKind(field) === 'string';
