@@ -65,7 +65,7 @@ describe('display filter meaning', () => {
 
   test('a missing field fails every comparison, != included; alone it tests presence', () => {
     assert.deepEqual(pick(HTTP, 'udp.port != 53'), []);
-    assert.deepEqual(pick(HTTP, 'udp.port < 1000000'), []);
+    assert.deepEqual(pick(HTTP, 'udp.port < 65535'), []);
     assert.deepEqual(pick(HTTP, 'http.request.method'), [4]);
     assert.deepEqual(pick(HTTP, '!http.request.method && http'), [6]);
     assert.deepEqual(pick(GENEVE, 'geneve && icmp && !tcp && frame'), [1, 2, 3, 4, 5, 6]);
@@ -131,6 +131,10 @@ describe('display filter meaning', () => {
       assert.deepEqual(pick(HTTP, f), [4, 6], f);
     }
     assert.equal(pick(HTTP, 'frame contains 00').length, 14);
+    // One or two hex digits after \\x, one to three octal digits: as C and tshark read them.
+    assert.deepEqual(pick(HTTP, 'frame contains "\\x47ET /"'), pick(HTTP, 'frame contains "G\\105T /"'));
+    assert.deepEqual(pick(HTTP, 'frame contains "\\x47ET /"'), [4]);
+    assert.deepEqual(pick(arp, 'frame contains "\\x8\\6"'), [1, 2]);
     assert.deepEqual(pick(HTTP, 'frame contains 0x48').length > 0, true);
   });
 
@@ -138,6 +142,18 @@ describe('display filter meaning', () => {
     assert.deepEqual(pick(HTTP, 'frame.time_delta > 0.01 && frame.time_relative < 0.2'), [2, 5]);
     assert.deepEqual(pick(HTTP, 'frame.time_relative >= 0.211484'), [13, 14]);
     assert.deepEqual(pick(HTTP, 'frame.time_relative == 0'), [1]);
+  });
+
+  test('second review: any with & compared, bytes by length first, value names, matches on bytes', () => {
+    // GENEVE's frames carry two IP headers (TTL 64 both): any/all decide between them.
+    assert.deepEqual(pick(GENEVE, 'any ip.ttl & 0x40 != 0x40'), []);
+    assert.deepEqual(pick(GENEVE, 'any ip.proto & 0x10 != 0'), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(pick(GENEVE, 'ip.proto & 0x10 != 0'), []);
+    const arp = frames('zeek/arp-who-has.pcap');
+    assert.deepEqual(pick(arp, 'arp.opcode == request'), [1]);
+    assert.deepEqual(pick(GENEVE, 'ip.proto == UDP && eth.type == IPv4'), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(pick(HTTP, 'ip.flags.df == set'), pick(HTTP, 'ip.flags.df == 1'));
+    assert.deepEqual(pick(GENEVE, 'eth.src matches "\\x64$"'), [1, 3, 5]);
   });
 
   test('a classic pcap file has no interface fields (as in tshark)', () => {
@@ -191,18 +207,22 @@ describe('display filter errors', () => {
     ['frame.len > 1e3', /"1e3" is not a value for frame\.len: it takes an integer/],
     ['tcp.srcport > 1O24', /"1O24" is not a value for tcp\.srcport/],
     ['ip.ttl > 08', /"08" is not a value for ip\.ttl/],
-    ['ip.flags.df == set', /"set" is not a value for ip\.flags\.df: it takes true, false or a number/],
     ['tcp.port == "80"', /"80" is not a value for tcp\.port/],
     ['ip.addr == "10.0.0.1"', /"10\.0\.0\.1" is not a value for ip\.addr: it takes an IPv4 address/],
     ['ip.addr == fe80::1', /is not a value for ip\.addr/],
     ['tcp.port contains "8"', /"contains" applies to strings and bytes; tcp\.port is not one/],
-    ['ip.ttl matches "6"', /"matches" applies to strings; ip\.ttl is not one/],
+    ['ip.ttl matches "6"', /"matches" applies to strings and bytes; ip\.ttl is not one/],
     ['http.host matches "^[[:alpha:]]+$"', /POSIX classes/],
     ['ip.addr & 1', /"&" applies to integer fields; ip\.addr is not one/],
     ['tcp.flags & 0x12 == x', /"x" is not an integer for tcp\.flags/],
     ['tcp.port in {1 ..}', /a range needs a value on each side/],
     ['frame contains xyz', /frame contains takes a quoted string or bytes in hex/],
     ['"\\777"', /more than a byte/],
+    ['http.host matches "\\."', /"\\\." is not a valid character escape/],
+    ['ip.ttl > 300', /300 does not fit ip\.ttl: it holds 0 to 255/],
+    ['tcp.port > -1', /-1 does not fit tcp\.port: it holds 0 to 65535/],
+    ['frame.time_epoch > 1.7e9', /"1\.7e9" is not a value for frame\.time_epoch/],
+    ['ip.proto == nosuch', /"nosuch" is not a value for ip\.proto/],
   ];
   for (const [text, message] of cases) {
     test(JSON.stringify(text), () => {
@@ -316,6 +336,10 @@ describe('filter literals', () => {
     assert.equal(literalFor('bool', 'tcp.flags.syn', '2').compare('1'), 0);
     assert.equal(literalFor('ether', 'eth.dst', 'ffffffffffff').compare('ff:ff:ff:ff:ff:ff'), 0);
     assert.equal(literalFor('string', 'http.host', 'GET').text, 'GET');
+    // Bytes as tshark orders them: the shorter first, then by content.
+    assert.equal(literalFor('bytes', 'arp.src.hw', 'ff:ff:ff:ff:ff').compare('00:00:00:00:00:00'), 1);
+    assert.equal(literalFor('bytes', 'arp.src.hw', '01').compare('00:00'), 1);
+    assert.equal(literalFor('bytes', 'arp.src.hw', '01').compare('00'), -1);
     assert.equal(hexBytes('001b.213c.ab64'), '001b213cab64');
     assert.equal(hexBytes('0x48'), '48');
     assert.equal(hexBytes('48.54.54.50'), '48545450');

@@ -200,7 +200,7 @@ class Parser {
       throw new FilterSyntax(`"${name}" is a protocol: it has no value to compare`, op!.at);
     const kind = fieldKind(name)!;
     if (rel === 'in') return quantified(read, quantifier === 'all', this.set(name, kind));
-    if (bitwise) return this.bitwise(name, kind, read, quantifier === 'all', op!);
+    if (bitwise) return this.bitwise(name, kind, read, quantifier, op!);
     const r = RELATIONS[rel]!;
     const lit = this.literal(name, kind);
     const holds = HOLDS[r];
@@ -209,7 +209,13 @@ class Parser {
   }
 
   /** `field & mask`: some bit of the mask set; `field & mask == value`: the masked value compared. */
-  private bitwise(name: string, kind: FieldKind, read: FieldReader, every: boolean, op: Token): Test {
+  private bitwise(
+    name: string,
+    kind: FieldKind,
+    read: FieldReader,
+    quantifier: 'any' | 'all' | undefined,
+    op: Token,
+  ): Test {
     if (kind !== 'uint' && kind !== 'bool') {
       throw new FilterSyntax(`"&" applies to integer fields; ${name} is not one`, op.at);
     }
@@ -224,12 +230,13 @@ class Parser {
       const r = RELATIONS[cmp.text]!;
       const value = BigInt(this.integer(name));
       const holds = HOLDS[r];
-      return quantified(read, every || EVERY_BY_DEFAULT[r], (v) => {
+      const every = quantifier === undefined ? EVERY_BY_DEFAULT[r] : quantifier === 'all';
+      return quantified(read, every, (v) => {
         const m = masked(v);
         return m !== undefined && holds(m < value ? -1 : m > value ? 1 : 0);
       });
     }
-    return quantified(read, every, (v) => {
+    return quantified(read, quantifier === 'all', (v) => {
       const m = masked(v);
       return m !== undefined && m !== 0n;
     });
@@ -256,10 +263,9 @@ class Parser {
   ): Test {
     const t = this.next('a value');
     const kind = read === undefined ? undefined : fieldKind(name)!;
-    const applies =
-      how === 'matches' ? kind === 'string' : kind === 'string' || kind === 'bytes' || kind === 'ether';
+    const applies = kind === 'string' || kind === 'bytes' || kind === 'ether';
     if (kind !== undefined && !applies) {
-      const what = how === 'matches' ? 'strings' : 'strings and bytes';
+      const what = 'strings and bytes';
       throw new FilterSyntax(
         `"${how}" applies to ${what}; ${name} is not one (it holds a ${kind} value)`,
         t.at,
@@ -267,7 +273,16 @@ class Parser {
     }
     if (how === 'matches') {
       const re = this.regex(t);
-      if (read !== undefined) return quantified(read, every, (v) => re.test(v));
+      if (read !== undefined) {
+        // Bytes (and MAC addresses) are matched as their raw bytes, as tshark does, not their hex text.
+        if (kind !== 'string') {
+          return quantified(read, every, (v) => {
+            const h = hexBytes(v);
+            return h !== undefined && re.test(Buffer.from(h, 'hex').toString('latin1'));
+          });
+        }
+        return quantified(read, every, (v) => re.test(v));
+      }
       this.frameOnly(name, how, t);
       return (p) =>
         re.test(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('latin1'));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { knownFields } from '../decode/fields.ts';
-import { type FieldKind, fieldKind } from './field-kinds.ts';
+import { type FieldKind, fieldKind, fieldMax } from './field-kinds.ts';
 
 const KIND_OF_TYPE: Record<string, FieldKind> = {
   FT_UINT8: 'uint',
@@ -34,6 +34,10 @@ test("every field's kind is tshark's type for it", () => {
     const want = type === undefined ? undefined : KIND_OF_TYPE[type];
     if (want === undefined || fieldKind(name) !== want)
       wrong.push(`${name}: tshark ${type}, nettrace ${fieldKind(name)}`);
+    const bits = /^FT_UINT(\d+)$/.exec(type ?? '')?.[1];
+    if (bits !== undefined && fieldMax(name) !== 2 ** Number(bits) - 1) {
+      wrong.push(`${name}: tshark ${type}, nettrace holds up to ${fieldMax(name)}`);
+    }
   }
   assert.deepEqual(wrong, []);
   assert.ok(knownFields().length > 200);

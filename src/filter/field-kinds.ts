@@ -55,3 +55,34 @@ for (const [kind, names] of Object.entries(BY_KIND) as [FieldKind, string][]) {
 export function fieldKind(name: string): FieldKind | undefined {
   return KINDS.get(name);
 }
+
+/** The unsigned integer fields narrower than 32 bits, by width (tshark refuses a value that does not fit). */
+const NARROW: Record<number, string> = {
+  8: `arp.hw.size arp.proto.size geneve.flags geneve.option.flags geneve.option.length
+geneve.option.type geneve.version icmp.code icmp.type icmpv6.code icmpv6.nd.ra.cur_hop_limit
+icmpv6.nd.ra.flag icmpv6.opt.length icmpv6.opt.type icmpv6.type ip.dsfield ip.dsfield.dscp
+ip.dsfield.ecn ip.flags ip.hdr_len ip.proto ip.ttl ip.version ipv6.hlim ipv6.nxt
+ipv6.version tcp.hdr_len tcp.options.wscale.shift`,
+  16: `arp.hw.type arp.opcode arp.proto.type dns.count.add_rr dns.count.answers dns.count.auth_rr
+dns.count.prerequisites dns.count.queries dns.count.updates dns.count.zones dns.flags
+dns.flags.opcode dns.flags.rcode dns.id dns.length dns.qry.class dns.qry.type dns.resp.class
+dns.resp.type dns.srv.port dns.srv.priority dns.srv.weight eth.invalid_lentype eth.len
+eth.type geneve.option.class geneve.proto_type http.response.code icmp.checksum icmp.ident
+icmp.ident_le icmp.seq icmp.seq_le icmpv6.checksum icmpv6.echo.identifier
+icmpv6.echo.sequence_number icmpv6.nd.ra.router_lifetime ip.checksum ip.frag_offset ip.id
+ip.len ipv6.plen null.type sll.etype sll.gretype sll.halen sll.hatype sll.ltype sll.pkttype
+tcp.checksum tcp.dstport tcp.flags tcp.options.mss_val tcp.port tcp.srcport
+tcp.urgent_pointer tcp.window_size_value udp.checksum udp.dstport udp.length udp.port
+udp.srcport vlan.etype vlan.id vlan.len vlan.priority vxlan.flags`,
+  24: `geneve.vni ipv6.flow vxlan.vni`,
+};
+
+const MAX = new Map<string, number>();
+for (const [bits, names] of Object.entries(NARROW)) {
+  for (const name of names.split(/\s+/)) if (name !== '') MAX.set(name, 2 ** Number(bits) - 1);
+}
+
+/** The largest value an unsigned integer field holds (2^32 - 1 unless narrower). */
+export function fieldMax(name: string): number {
+  return MAX.get(name) ?? 2 ** 32 - 1;
+}

@@ -45,7 +45,20 @@ const PUNCT = [
   '~',
 ];
 const WORD = /[A-Za-z0-9_.:/-]/;
-const ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, '0': 0 };
+/** tshark's character escapes; any other letter after a backslash is an error there and here. */
+const ESCAPES: Record<string, number> = {
+  a: 7,
+  b: 8,
+  f: 12,
+  n: 10,
+  r: 13,
+  t: 9,
+  v: 11,
+  '\\': 92,
+  '"': 34,
+  "'": 39,
+  '?': 63,
+};
 
 function quotedString(s: string, at: number): { token: Token; end: number } {
   let text = '';
@@ -66,25 +79,25 @@ function quotedString(s: string, at: number): { token: Token; end: number } {
     }
     const e = s[i + 1];
     if (e === undefined) throw new FilterSyntax('a string is not closed', at);
-    const hex = /^x([0-9a-f]{2})/i.exec(s.slice(i + 1, i + 4));
-    const oct = /^[0-7]{3}/.exec(s.slice(i + 1, i + 4));
+    // \xH or \xHH: a byte in hex; \N, \NN or \NNN: a byte in octal (as C and tshark read them).
+    const hex = /^x([0-9a-f]{1,2})/i.exec(s.slice(i + 1, i + 4));
+    const oct = /^[0-7]{1,3}/.exec(s.slice(i + 1, i + 4));
     let b: number;
     if (hex) {
       b = Number.parseInt(hex[1]!, 16);
-      i += 4;
+      i += 1 + hex[0].length;
     } else if (oct) {
       b = Number.parseInt(oct[0], 8);
       if (b > 255) throw new FilterSyntax(`"\\${oct[0]}" is more than a byte`, i);
-      i += 4;
+      i += 1 + oct[0].length;
     } else if (Object.hasOwn(ESCAPES, e)) {
       b = ESCAPES[e]!;
       i += 2;
     } else {
-      // \\ and \" and any other escaped character stand for themselves.
-      text += e;
-      bytes.push(...enc.encode(e));
-      i += 2;
-      continue;
+      throw new FilterSyntax(
+        `"\\${e}" is not a valid character escape (write "\\\\${e}" for a backslash)`,
+        i,
+      );
     }
     text += String.fromCharCode(b);
     bytes.push(b);

@@ -2,7 +2,7 @@
 // field's kind asks (field-kinds.ts: tshark's types), and how a field's text value (fields.ts: the
 // -T fields form) compares with one. A value tshark would refuse for that field (a string for a
 // port, a float for a counter, `300.1.1.1`) is an error here too: never a silent mismatch.
-import type { FieldKind } from './field-kinds.ts';
+import { type FieldKind, fieldMax } from './field-kinds.ts';
 
 /** The result of comparing a field value with a literal: <0, 0, >0, or NaN when they cannot be compared. */
 export type Compare = (value: string) => number;
@@ -100,13 +100,14 @@ const sign = (d: number) => (d < 0 ? -1 : d > 0 ? 1 : d === 0 ? 0 : Number.NaN);
 const textOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-/** Hex strings compared as bytes (memcmp, then length), `contains` at byte boundaries. */
+/** Hex strings compared as tshark compares bytes (the shorter first, then memcmp), `contains` at byte boundaries. */
 function bytesLiteral(text: string, hex: string): Literal {
   return {
     text,
     compare: (v) => {
       const h = hexBytes(v);
-      return h === undefined ? Number.NaN : textOrder(h, hex);
+      if (h === undefined) return Number.NaN;
+      return h.length !== hex.length ? sign(h.length - hex.length) : textOrder(h, hex);
     },
     containsIn: (v) => {
       const h = hexBytes(v);
@@ -132,9 +133,40 @@ function numberLiteral(text: string, n: number, bool: boolean): Literal {
   };
 }
 
+/** The names tshark gives the values of a few fields people filter on (`ip.proto == udp`). */
+const PROTOCOL_NAMES: Record<string, number> = {
+  icmp: 1,
+  igmp: 2,
+  tcp: 6,
+  udp: 17,
+  ipv6: 41,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  icmpv6: 58,
+  sctp: 132,
+};
+const ETHERTYPE_NAMES: Record<string, number> = { ipv4: 0x0800, arp: 0x0806, ipv6: 0x86dd, lldp: 0x88cc };
+const VALUE_NAMES: Record<string, Record<string, number>> = {
+  'ip.proto': PROTOCOL_NAMES,
+  'ipv6.nxt': PROTOCOL_NAMES,
+  'eth.type': ETHERTYPE_NAMES,
+  'vlan.etype': ETHERTYPE_NAMES,
+  'sll.etype': ETHERTYPE_NAMES,
+  'arp.proto.type': ETHERTYPE_NAMES,
+  'arp.opcode': { request: 1, reply: 2 },
+};
+
+/** A value's name for field `field` (case does not matter), or undefined. */
+function valueName(field: string, word: string): number | undefined {
+  const names = VALUE_NAMES[field];
+  const key = word.toLowerCase();
+  return names !== undefined && Object.hasOwn(names, key) ? names[key] : undefined;
+}
+
 /** Why a value does not fit a field, as the error says it. */
 const WANTS: Record<FieldKind, string> = {
-  uint: 'an integer (decimal, 0x hex, 0b binary or 0 octal)',
+  uint: 'an integer (decimal, 0x hex, 0b binary or 0 octal) or, for a few fields, a value name (ip.proto == udp)',
   bool: 'true, false or a number',
   time: 'a number of seconds',
   ipv4: 'an IPv4 address or subnet (10.0.0.0/8)',
@@ -171,14 +203,23 @@ export function literalFor(kind: FieldKind, field: string, word: string, quoted?
       return hex === undefined || hex.length !== 12 ? refuse() : bytesLiteral(word, hex);
     }
     case 'uint': {
-      const n = integerLiteral(word);
+      const n = integerLiteral(word) ?? valueName(field, word);
+      const max = fieldMax(field);
+      if (n !== undefined && (n < 0 || n > max)) {
+        throw new Error(`${word} does not fit ${field}: it holds 0 to ${max}`);
+      }
       return n === undefined ? refuse() : numberLiteral(word, n, false);
     }
     case 'bool': {
-      const n = /^(true|false)$/i.test(word) ? (word.toLowerCase() === 'true' ? 1 : 0) : integerLiteral(word);
+      const n = /^(true|false|set)$/i.test(word)
+        ? word.toLowerCase() === 'false'
+          ? 0
+          : 1
+        : integerLiteral(word);
       return n === undefined ? refuse() : numberLiteral(word, n, true);
     }
     case 'time': {
+      // No exponent: tshark 4.0 reads `1.7e9` as 1.7 seconds, so it is refused rather than misread.
       const n = /^-?[0-9]+(\.[0-9]+)?$/.test(word) ? Number(word) : integerLiteral(word);
       return n === undefined ? refuse() : numberLiteral(word, n, false);
     }

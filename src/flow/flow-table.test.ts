@@ -304,8 +304,9 @@ describe('flow table', () => {
   test('largest(n): the flows a summary lists, in sortFlows order, without a view of each (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.nat(30), fc.boolean(), fc.integer({ min: 40, max: 60 })), { maxLength: 60 }),
-        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.tuple(fc.nat(300), fc.boolean(), fc.integer({ min: 40, max: 60 })), { maxLength: 400 }),
+        // A summary's few, and --top in the hundreds (another way of choosing them).
+        fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 65, max: 250 })),
         (packets, n) => {
           const t = new FlowTable();
           for (const [k, tcp, len] of packets) {
@@ -325,6 +326,19 @@ describe('flow table', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  test("a view's TCP tracker, updated, adds to the table's own transitions", () => {
+    const t = new FlowTable();
+    t.add(tcpPacket({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1024, dport: 80, flags: SYN }), 1, 60);
+    t.flow(1).tcp!.update(1, SYN | ACK, 5000, 1, 0, 65535, 2);
+    assert.deepEqual(
+      t.flow(1).tcp!.transitions.map((x) => [x.state, x.tNs, x.by]),
+      [
+        ['SYN_SENT', 1, 'A'],
+        ['SYN_RECV', 2, 'B'],
+      ],
     );
   });
 

@@ -270,6 +270,13 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
       return recs[r + D_BYTES]! + recs[r + D_BYTES + 1]!;
     };
     const before = (x: number, y: number) => total(y) - total(x) || x - y;
+    n = Math.max(0, Math.floor(n));
+    if (n > 64) {
+      // Many asked for (--top 20000): one sort of them all, not an insertion per flow.
+      const ids: number[] = [];
+      for (let id = 1; id <= this.count; id++) if (!tcpOnly || this.protoOf(id) === 6) ids.push(id);
+      return ids.sort(before).slice(0, n);
+    }
     const best: number[] = [];
     for (let id = 1; id <= this.count && n > 0; id++) {
       if (tcpOnly && this.protoOf(id) !== 6) continue;

@@ -372,11 +372,14 @@ export class TcpTracker implements TransitionSink {
   }
 
   update(dir: Dir, flags: number, seq: number, ack: number, payloadLen: number, window: number, tNs: number) {
+    // A table's tracker: its transitions go where `transitions` reads them, the table's log.
+    const store = this.store as TcpWordStore & Partial<TransitionSink>;
+    const table = store.transitionsOf !== undefined && store.transition !== undefined;
     tcpUpdate(
-      this.store.words,
-      this.store.tcpAt(this.key),
-      this,
-      0,
+      store.words,
+      store.tcpAt(this.key),
+      table ? (store as TransitionSink) : this,
+      table ? this.key : 0,
       dir,
       flags,
       seq,
