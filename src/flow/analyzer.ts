@@ -11,7 +11,14 @@ import { FlowTable, type NonIpCount } from './flow-table.ts';
 import { HttpConnection } from './http.ts';
 import { type HttpIssue, HttpLog, type HttpTransaction } from './http-log.ts';
 import { mayStartHttp, startsLikeHttp } from './http-start.ts';
-import { type FlowRecord, type FlowSortKey, flowJson, flowRecord, sortFlows } from './records.ts';
+import {
+  type FlowRecord,
+  type FlowSortKey,
+  flowJson,
+  flowRecord,
+  largestFlows,
+  sortFlows,
+} from './records.ts';
 import { TCP_ACK, TCP_STATES, TCP_SYN, type TcpStateName } from './tcp-state.ts';
 
 export type { DnsTransaction } from './dns.ts';
@@ -207,7 +214,7 @@ export class ConversationAnalyzer {
 
   private summaryResult(n: number): ConversationResult {
     const table = this.table;
-    const kept = new Set([...table.largest(n, false), ...table.largest(n, true)]);
+    const kept = new Set([...largestFlows(table, n, false), ...largestFlows(table, n, true)]);
     const flows = [...kept].sort((x, y) => x - y).map((id) => flowRecord(table.flow(id)));
     return {
       summary: this.summary(),

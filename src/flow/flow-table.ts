@@ -16,7 +16,7 @@ import { ipv4ToString } from '../decode/bytes.ts';
 import { FlatPacket, L4_TCP, TUNNEL_GENEVE, TUNNEL_NONE } from '../decode/flat-packet.ts';
 import type { Packet } from '../decode/packet.ts';
 import { fmix } from '../hash.ts';
-import { Flow, type FlowStore, type FlowTunnel, tunnelAround } from './flow.ts';
+import { Flow, type FlowStore, FlowTunnels, tunnelAround } from './flow.ts';
 import { keyFromLayers } from './flow-key.ts';
 import { type NonIpCount, NonIpCounts } from './non-ip.ts';
 import {
@@ -83,9 +83,7 @@ const MAX_V4_TEXTS = 1 << 16;
 export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
   /** Flows so far (ids 1..count). */
   private count = 0;
-  /** Each flow's tunnel by id (shared: a node's flows ride a handful of tunnels), or undefined. */
-  private readonly tunnels: (FlowTunnel | undefined)[] = [undefined];
-  private readonly tunnelIds = new Map<string, FlowTunnel>();
+  private readonly tunnels = new FlowTunnels();
   private readonly log = new TransitionLog();
   /** The entries (at most half used); `words` is the same memory as int32 (TcpWordStore). */
   private recs = new Float64Array(ENT * FIRST_ENTRIES);
@@ -236,7 +234,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
       ports & 0xffff,
       this.addrText(ver, a),
       this.addrText(ver, b),
-      this.tunnels[id],
+      this.tunnels.of(id),
     );
     if (proto === 6) f.tcp = new TcpTracker(this, id);
     return f;
@@ -259,37 +257,10 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     return tcpStateAt(this.words, this.tcpAt(id));
   }
 
-  /**
-   * Ids of the `n` flows with the most bytes (both directions; ties: first seen first), of all
-   * flows or only TCP ones, in that order: what a summary lists, without a view of every flow.
-   */
-  largest(n: number, tcpOnly: boolean): number[] {
-    const recs = this.recs;
-    const total = (id: number) => {
-      const r = this.pos[id]! * ENT;
-      return recs[r + D_BYTES]! + recs[r + D_BYTES + 1]!;
-    };
-    const before = (x: number, y: number) => total(y) - total(x) || x - y;
-    n = Math.max(0, Math.floor(n));
-    if (n > 64) {
-      // Many asked for (--top 20000): one sort of them all, not an insertion per flow.
-      const ids: number[] = [];
-      for (let id = 1; id <= this.count; id++) if (!tcpOnly || this.protoOf(id) === 6) ids.push(id);
-      return ids.sort(before).slice(0, n);
-    }
-    const best: number[] = [];
-    for (let id = 1; id <= this.count && n > 0; id++) {
-      if (tcpOnly && this.protoOf(id) !== 6) continue;
-      if (best.length === n && before(id, best[n - 1]!) >= 0) continue;
-      // Kept sorted; a new one goes in its place (n is a summary's few, so this is cheap).
-      let i = best.length === n ? n - 1 : best.length;
-      while (i > 0 && before(id, best[i - 1]!) < 0) {
-        best[i] = best[i - 1]!;
-        i--;
-      }
-      best[i] = id;
-    }
-    return best;
+  /** Flow `id`'s bytes, both directions. */
+  totalBytes(id: number): number {
+    const r = this.pos[id]! * ENT;
+    return this.recs[r + D_BYTES]! + this.recs[r + D_BYTES + 1]!;
   }
 
   /** Transitions stored, all flows' (for memory tests). */
@@ -328,7 +299,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
 
   /** Objects held besides flows: interned IPv6 addresses and non-IP counters (for memory tests). */
   get auxObjects(): number {
-    return this.v6.size + this.v4Texts.size + this.tunnelIds.size + this.nonIpCounts.size;
+    return this.v6.size + this.v4Texts.size + this.tunnels.size + this.nonIpCounts.size;
   }
 
   /** A new flow in the free entry `at`; its id (the table may have grown: see `pos`). */
@@ -366,7 +337,7 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
       firsts.set(this.firsts);
       this.firsts = firsts;
     }
-    this.tunnels.push(tunnel === undefined ? undefined : this.sharedTunnel(tunnel));
+    this.tunnels.add(tunnel);
     const e = at * (ENT * 2);
     const w = this.words;
     w[e + E_ID] = id;
@@ -383,15 +354,6 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     const big = this.mask >= BIG_TABLE;
     if (++this.used * (big ? 4 : 2) > this.mask * (big ? 3 : 1)) this.grow();
     return id;
-  }
-
-  /** One object per distinct tunnel. */
-  private sharedTunnel(t: FlowTunnel): FlowTunnel {
-    const k = `${t.type} ${t.vni} ${t.outerSrc} ${t.outerDst}`;
-    const known = this.tunnelIds.get(k);
-    if (known !== undefined) return known;
-    this.tunnelIds.set(k, t);
-    return t;
   }
 
   private addrText(ver: 4 | 6, key: number): string {

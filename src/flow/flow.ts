@@ -74,6 +74,36 @@ export class Flow {
   }
 }
 
+/** Each flow's tunnel by flow id (in order of first sight), one object per distinct tunnel. */
+export class FlowTunnels {
+  private readonly byId: (FlowTunnel | undefined)[] = [undefined];
+  private readonly shared = new Map<string, FlowTunnel>();
+
+  /** Distinct tunnels (for memory tests). */
+  get size(): number {
+    return this.shared.size;
+  }
+
+  /** The next flow's tunnel, or undefined for a flow not tunnelled. */
+  add(t: FlowTunnel | undefined): void {
+    if (t === undefined) {
+      this.byId.push(undefined);
+      return;
+    }
+    const k = `${t.type} ${t.vni} ${t.outerSrc} ${t.outerDst}`;
+    let known = this.shared.get(k);
+    if (known === undefined) {
+      known = t;
+      this.shared.set(k, t);
+    }
+    this.byId.push(known);
+  }
+
+  of(id: number): FlowTunnel | undefined {
+    return this.byId[id];
+  }
+}
+
 /** An IP protocol's name as flows show it (`tcp`, `ip-47`). */
 export function protoName(proto: number): string {
   return IP_PROTO_NAMES[proto] ?? `ip-${proto}`;
