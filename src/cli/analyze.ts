@@ -73,12 +73,13 @@ Exit status: 0 when every file was read to its end; 2 when a file is not a captu
 early (cut short, corrupt): the output covers every packet before that point, and a line on
 stderr says where and why; 1 for any other error (missing file, bad option, bad filter).
 
-Display filters (-Y) are Wireshark's: fields as --list-fields names them, == != ~= === < > <= >=,
+Display filters (-Y) are Wireshark's: fields as --list-fields names them, == != ~= !== === < > <= >=,
 any/all, in {a, b, c..d}, contains, matches (JavaScript regular expressions, case-insensitive), &,
 && || ! and parentheses; a test holds when any occurrence of its field holds it, outer or tunnelled
-(ip.addr == 10.128.0.5 finds a pod's packets inside Geneve too). A value must suit its field, as in
-tshark (no value names: arp.opcode == 1, not == request). With a filter every packet is decoded in
-full; the counts, flows, HTTP and DNS cover the matching packets (a bundle's journeys are not filtered).`,
+(ip.addr == 10.128.0.5 finds a pod's packets inside Geneve too). A value must suit its field's type,
+as in tshark; value names only for ip.proto, ipv6.nxt, eth.type, arp.opcode (ip.proto == udp). With
+a filter every packet is decoded in full; the counts, flows, HTTP and DNS cover the matching packets
+(a bundle's journeys are not filtered).`,
     )
     .action((files: string[], o: AnalyzeFlags) => runAnalyze(files, o));
 }
