@@ -53,12 +53,18 @@ export function analyzeCommand(): Command {
       [],
     )
     .option('--top <n>', 'how many flows to show in the summary', (v) => Number.parseInt(v, 10), 10)
+    .addOption(
+      new Option('--sort <key>', "the summary's top flows by")
+        .choices(['bytes', 'packets', 'duration'])
+        .default('bytes'),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   nettrace analyze capture.pcapng                       summary: interfaces, protocols, flows, TCP, HTTP, DNS, issues
   nettrace analyze capture.pcap --packets               one line per packet
+  nettrace analyze capture.pcap --flows --sort duration --top 20  the 20 longest conversations
   nettrace analyze capture.pcap --fields -e ip.src -e ip.dst -e tcp.flags
   nettrace analyze capture.pcap -o json | jq .conversations.flows
   nettrace analyze capture.pcap -Y 'ip.addr == 10.128.0.5 && tcp.port == 8080' --flows
@@ -96,6 +102,7 @@ interface AnalyzeFlags {
   displayFilter?: string;
   decodeAs: string[];
   top: number;
+  sort: 'bytes' | 'packets' | 'duration';
 }
 
 /** A bundle is a folder: only then is the trace code (journeys, report) worth loading. */
@@ -187,7 +194,9 @@ async function analyzeAndPrint(files: string[], o: AnalyzeFlags): Promise<void> 
   const json = o.output === 'json' ? analyzeFilesForJson(files, opts) : undefined;
   // Otherwise only the summary is printed: it holds the records it shows, not every flow.
   const result =
-    json === undefined ? analyzeFiles(files, { ...opts, result: { summaryOf: o.top } }) : undefined;
+    json === undefined
+      ? analyzeFiles(files, { ...opts, result: { summaryOf: o.top, summaryBy: o.sort } })
+      : undefined;
   progress.done();
   // A trace bundle is replayed: its journeys are rebuilt from capture.pcapng and shown first.
   const focused = o.flows || o.http || o.dns || o.packets;
@@ -209,7 +218,7 @@ async function analyzeAndPrint(files: string[], o: AnalyzeFlags): Promise<void> 
     const { renderSummary } = await import('../render/summary.ts');
     const sections: SummarySections =
       o.flows || o.http || o.dns ? { flows: o.flows, http: o.http, dns: o.dns } : 'all';
-    out.line(renderSummary(result, { sections, top: o.top, color: out.color }));
+    out.line(renderSummary(result, { sections, top: o.top, color: out.color, sortFlows: o.sort }));
     out.flush();
   } else {
     out.flush();

@@ -77,13 +77,15 @@ export interface ResultOptions {
   maxHttp?: number;
   maxDns?: number;
   /**
-   * Only the records a summary of the top N shows (the text output): the N largest flows by bytes
-   * and the N largest TCP flows (in first-seen order), the N slowest answered DNS transactions and
+   * Only the records a summary of the top N shows (the text output): the N largest flows (by
+   * `summaryBy`) and the N largest TCP flows (in first-seen order), the N slowest answered DNS transactions and
    * the first N (in `dns` order); every HTTP transaction. `summary` still counts everything. A
    * capture's flows and DNS transactions run to hundreds of thousands: this builds no record for
    * the rest. Other options are ignored.
    */
   summaryOf?: number;
+  /** The order the summary's flows are chosen in (default bytes). */
+  summaryBy?: Exclude<FlowSortKey, 'first'>;
 }
 
 /** Records made one at a time, for writing a big result without holding all of them. */
@@ -197,7 +199,7 @@ export class ConversationAnalyzer {
    * analyzer's own (plain data, shared to spare memory), so take the result after the last `add`.
    */
   result(opts: ResultOptions = {}): ConversationResult {
-    if (opts.summaryOf !== undefined) return this.summaryResult(opts.summaryOf);
+    if (opts.summaryOf !== undefined) return this.summaryResult(opts.summaryOf, opts.summaryBy);
     let flows = this.table.flows().map(flowRecord);
     const summary = this.summary();
     if (opts.sortFlowsBy !== undefined && opts.sortFlowsBy !== 'first')
@@ -212,9 +214,9 @@ export class ConversationAnalyzer {
     return { summary, flows, nonIp: this.table.nonIp(), http, httpIssues: this.httpIssues(), dns };
   }
 
-  private summaryResult(n: number): ConversationResult {
+  private summaryResult(n: number, by: Exclude<FlowSortKey, 'first'> = 'bytes'): ConversationResult {
     const table = this.table;
-    const kept = new Set([...largestFlows(table, n, false), ...largestFlows(table, n, true)]);
+    const kept = new Set([...largestFlows(table, n, false, by), ...largestFlows(table, n, true, by)]);
     const flows = [...kept].sort((x, y) => x - y).map((id) => flowRecord(table.flow(id)));
     return {
       summary: this.summary(),

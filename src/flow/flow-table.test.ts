@@ -304,25 +304,30 @@ describe('flow table', () => {
   test('largestFlows(n): the flows a summary lists, in sortFlows order, without a view of each (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.nat(300), fc.boolean(), fc.integer({ min: 40, max: 60 })), { maxLength: 400 }),
+        fc.array(fc.tuple(fc.nat(300), fc.boolean(), fc.integer({ min: 40, max: 60 }), fc.nat(20)), {
+          maxLength: 400,
+        }),
         // A summary's few, and --top in the hundreds (another way of choosing them).
         fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 65, max: 250 })),
-        (packets, n) => {
+        fc.constantFrom('bytes' as const, 'packets' as const, 'duration' as const),
+        (packets, n, by) => {
           const t = new FlowTable();
-          for (const [k, tcp, len] of packets) {
+          let time = 0;
+          for (const [k, tcp, len, dt] of packets) {
             const p = tcp
               ? tcpPacket({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1000 + k, dport: 80, flags: ACK })
               : icmpEchoPacket('10.0.0.1', '10.0.0.2', k, 1);
-            t.add(p, 0, len);
+            time += dt;
+            t.add(p, time, len);
           }
           const records = t.flows().map(flowRecord);
           const want = (tcpOnly: boolean) =>
-            sortFlows(records, 'bytes')
+            sortFlows(records, by)
               .filter((r) => !tcpOnly || r.proto === 'tcp')
               .slice(0, n)
               .map((r) => r.id);
-          assert.deepEqual(largestFlows(t, n, false), want(false));
-          assert.deepEqual(largestFlows(t, n, true), want(true));
+          assert.deepEqual(largestFlows(t, n, false, by), want(false));
+          assert.deepEqual(largestFlows(t, n, true, by), want(true));
         },
       ),
       { numRuns: 300 },

@@ -263,6 +263,12 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
     return this.recs[r + D_BYTES]! + this.recs[r + D_BYTES + 1]!;
   }
 
+  /** Flow `id`'s packets, both directions. */
+  totalPackets(id: number): number {
+    const r = this.pos[id]! * ENT;
+    return this.recs[r + D_PACKETS]! + this.recs[r + D_PACKETS + 1]!;
+  }
+
   /** Transitions stored, all flows' (for memory tests). */
   get transitions(): number {
     return this.log.size;

@@ -117,15 +117,32 @@ export function flowJson(f: Flow): string {
 export interface FlowIndex {
   readonly size: number;
   totalBytes(id: number): number;
+  totalPackets(id: number): number;
+  firstNs(id: number): number;
+  lastNs(id: number): number;
   protoOf(id: number): number;
 }
 
+/** sortFlows' keys, read from the table. */
+const INDEX_KEYS: Record<Exclude<FlowSortKey, 'first'>, (t: FlowIndex, id: number) => number> = {
+  bytes: (t, id) => t.totalBytes(id),
+  packets: (t, id) => t.totalPackets(id),
+  duration: (t, id) => t.lastNs(id) - t.firstNs(id),
+};
+
 /**
- * Ids of the `n` flows with the most bytes (both directions; ties: first seen first), of all
- * flows or only TCP ones, in that order: what a summary lists, without a view of every flow.
+ * Ids of the `top` flows largest by `by` (bytes and packets count both directions; ties: first seen
+ * first), of all flows or only TCP ones, in that order: what a summary lists, without a view of
+ * every flow. sortFlows' order.
  */
-export function largestFlows(table: FlowIndex, top: number, tcpOnly: boolean): number[] {
-  const before = (x: number, y: number) => table.totalBytes(y) - table.totalBytes(x) || x - y;
+export function largestFlows(
+  table: FlowIndex,
+  top: number,
+  tcpOnly: boolean,
+  by: Exclude<FlowSortKey, 'first'> = 'bytes',
+): number[] {
+  const key = INDEX_KEYS[by];
+  const before = (x: number, y: number) => key(table, y) - key(table, x) || x - y;
   const n = Math.max(0, Math.floor(top));
   if (n > 64) {
     // Many asked for (--top 20000): one sort of them all, not an insertion per flow.

@@ -17,12 +17,14 @@ describe('the text summary from the records it shows = from the whole result', (
   const same = (file: string) => {
     const whole = analyzeFiles([file]);
     for (const top of [1, 3, 10]) {
-      const shown = analyzeFiles([file], { result: { summaryOf: top } });
-      assert.ok(shown.conversations.flows.length <= 2 * top, `more flows kept than shown (top ${top})`);
-      assert.ok(shown.conversations.dns.length <= 2 * top, `more DNS kept than shown (top ${top})`);
-      for (const sections of ['all', { flows: true }, { dns: true }] as const) {
-        const o = { sections, top, color: false };
-        assert.equal(renderSummary(shown, o), renderSummary(whole, o), `top ${top}`);
+      for (const sortFlows of ['bytes', 'packets', 'duration'] as const) {
+        const shown = analyzeFiles([file], { result: { summaryOf: top, summaryBy: sortFlows } });
+        assert.ok(shown.conversations.flows.length <= 2 * top, `more flows kept than shown (top ${top})`);
+        assert.ok(shown.conversations.dns.length <= 2 * top, `more DNS kept than shown (top ${top})`);
+        for (const sections of ['all', { flows: true }, { dns: true }] as const) {
+          const o = { sections, top, color: false, sortFlows };
+          assert.equal(renderSummary(shown, o), renderSummary(whole, o), `top ${top} by ${sortFlows}`);
+        }
       }
     }
     return whole;

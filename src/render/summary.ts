@@ -1,7 +1,7 @@
 // The human summary of `nettrace analyze`: what was read, which protocols, the top conversations
 // with their TCP story, HTTP and DNS transactions, and what could not be decoded.
 import type { AnalysisResult } from '../analyze.ts';
-import { slowestDns, topFlows } from '../flow/analyzer.ts';
+import { type FlowSortKey, slowestDns, topFlows } from '../flow/analyzer.ts';
 import { bold, bytes, count, dim, duration, endpoint, type Style, table } from './table.ts';
 
 export type SummarySections = 'all' | { flows?: boolean; http?: boolean; dns?: boolean };
@@ -11,6 +11,8 @@ export interface SummaryOptions {
   /** How many flows, HTTP and DNS rows to list. */
   top: number;
   color: boolean;
+  /** Which flows are the top ones (default bytes). */
+  sortFlows?: Exclude<FlowSortKey, 'first'>;
 }
 
 export function renderSummary(r: AnalysisResult, o: SummaryOptions): string {
@@ -19,7 +21,8 @@ export function renderSummary(r: AnalysisResult, o: SummaryOptions): string {
   const want = (k: 'flows' | 'http' | 'dns') => all || Boolean((o.sections as Record<string, boolean>)[k]);
   const out: string[] = [];
   if (all) out.push(capture(r, st), protocols(r, st));
-  if (want('flows')) out.push(flows(r, o.top, st), tcpTimelines(r, o.top, st));
+  const by = o.sortFlows ?? 'bytes';
+  if (want('flows')) out.push(flows(r, o.top, by, st), tcpTimelines(r, o.top, by, st));
   if (want('http')) out.push(http(r, o.top, st));
   if (want('dns')) out.push(dns(r, o.top, st));
   if (all) out.push(issues(r, st));
@@ -69,8 +72,8 @@ function protocols(r: AnalysisResult, st: Style): string {
   return lines.join('\n');
 }
 
-function flows(r: AnalysisResult, top: number, st: Style): string {
-  const list = topFlows(r.conversations.flows, top, 'bytes');
+function flows(r: AnalysisResult, top: number, by: Exclude<FlowSortKey, 'first'>, st: Style): string {
+  const list = topFlows(r.conversations.flows, top, by);
   if (list.length === 0) return bold('Flows', st) + '  none';
   const rows = list.map((f) => [
     String(f.id),
@@ -83,7 +86,7 @@ function flows(r: AnalysisResult, top: number, st: Style): string {
     f.tunnel ? `${f.tunnel.type} vni ${f.tunnel.vni} ${f.tunnel.outerSrc}→${f.tunnel.outerDst}` : '',
   ]);
   // The count from the summary: a text result holds only the flows it shows (summaryOf).
-  const head = `Top ${list.length} of ${count(r.conversations.summary.flows)} flows by bytes`;
+  const head = `Top ${list.length} of ${count(r.conversations.summary.flows)} flows by ${by}`;
   return (
     bold(head, st) +
     '\n' +
@@ -95,11 +98,11 @@ function flows(r: AnalysisResult, top: number, st: Style): string {
   );
 }
 
-function tcpTimelines(r: AnalysisResult, top: number, st: Style): string {
+function tcpTimelines(r: AnalysisResult, top: number, by: Exclude<FlowSortKey, 'first'>, st: Style): string {
   const tcp = topFlows(
     r.conversations.flows.filter((f) => f.tcp),
     top,
-    'bytes',
+    by,
   );
   if (tcp.length === 0) return '';
   const lines = [bold('TCP timelines', st) + '  (conntrack state names; times from the flow start)'];
