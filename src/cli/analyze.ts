@@ -83,7 +83,7 @@ Display filters (-Y) are Wireshark's: fields as --list-fields names them, == != 
 any/all, in {a, b, c..d}, contains, matches (JavaScript regular expressions, case-insensitive), &,
 && || ! and parentheses; a test holds when any occurrence of its field holds it, outer or tunnelled
 (ip.addr == 10.128.0.5 finds a pod's packets inside Geneve too). A value must suit its field's type,
-as in tshark; value names only for ip.proto, ipv6.nxt, eth.type, arp.opcode (ip.proto == udp). With
+as in tshark; value names only for ip.proto, ipv6.nxt, eth.type, arp.opcode (ip.proto == UDP). With
 a filter every packet is decoded in full; the counts, flows, HTTP and DNS cover the matching packets
 (a bundle's journeys are not filtered).`,
     )

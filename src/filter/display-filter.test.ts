@@ -153,6 +153,13 @@ describe('display filter meaning', () => {
     assert.deepEqual(pick(arp, 'arp.opcode == request'), [1]);
     assert.deepEqual(pick(GENEVE, 'ip.proto == UDP && eth.type == IPv4'), [1, 2, 3, 4, 5, 6]);
     assert.deepEqual(pick(HTTP, 'ip.flags.df == set'), pick(HTTP, 'ip.flags.df == 1'));
+    assert.deepEqual(pick(GENEVE, 'ip.proto == "udp"'), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(pick(arp, 'arp.opcode == "reply"'), [2]);
+    // Times to the nanosecond, not as doubles (which hold an epoch time to ~200 ns).
+    const nano = frames('tcpdump/tcp-handshake-nano.pcap');
+    assert.deepEqual(pick(nano, 'frame.time_epoch > 1418145370.052027261'), [2, 3]);
+    assert.deepEqual(pick(nano, 'frame.time_epoch == 1418145370.052027263'), []);
+    assert.deepEqual(pick(nano, 'frame.time_epoch == 1418145370.052027262'), [2]);
     assert.deepEqual(pick(GENEVE, 'eth.src matches "\\x64$"'), [1, 3, 5]);
   });
 
@@ -223,6 +230,16 @@ describe('display filter errors', () => {
     ['tcp.port > -1', /-1 does not fit tcp\.port: it holds 0 to 65535/],
     ['frame.time_epoch > 1.7e9', /"1\.7e9" is not a value for frame\.time_epoch/],
     ['ip.proto == nosuch', /"nosuch" is not a value for ip\.proto/],
+    ['ip.proto == udp', /"udp" is a field/],
+    ['ip.proto == GRE', /"GRE" is not a value for ip\.proto/],
+    ['dns.flags.response == set', /"set" is not a value for dns\.flags\.response/],
+    ['ip.ttl & 0x1ff', /0x1ff does not fit ip\.ttl: it holds 0 to 255/],
+    ['tcp.port & 0xffff == 0x10050', /0x10050 does not fit tcp\.port/],
+    ['any ip.ttl & 1', /a comparison was expected after "any ip\.ttl & \.\.\."/],
+    ['tcp.flags.syn & 1', /"&" applies to integer fields; tcp\.flags\.syn is not one/],
+    ['frame.time_relative > 0x10', /"0x10" is not a value for frame\.time_relative/],
+    ['frame.time_relative > 0.0000000001', /"0\.0000000001" is not a value/],
+    ['http.host == "\\?"', /"\\\?" is not a valid character escape/],
   ];
   for (const [text, message] of cases) {
     test(JSON.stringify(text), () => {

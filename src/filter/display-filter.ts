@@ -13,7 +13,7 @@
 import { type FieldReader, type FrameInfo, fieldReader } from '../decode/fields.ts';
 import { type Packet, PROTO_BITS } from '../decode/packet.ts';
 import { NettraceError } from '../errors.ts';
-import { type FieldKind, fieldKind } from './field-kinds.ts';
+import { type FieldKind, fieldKind, fieldMax } from './field-kinds.ts';
 import { FilterSyntax, lex, type Token } from './lex.ts';
 import { fieldNumber, hexBytes, integerLiteral, type Literal, literalFor } from './values.ts';
 
@@ -216,7 +216,7 @@ class Parser {
     quantifier: 'any' | 'all' | undefined,
     op: Token,
   ): Test {
-    if (kind !== 'uint' && kind !== 'bool') {
+    if (kind !== 'uint') {
       throw new FilterSyntax(`"&" applies to integer fields; ${name} is not one`, op.at);
     }
     const mask = BigInt(this.integer(name));
@@ -236,16 +236,23 @@ class Parser {
         return m !== undefined && holds(m < value ? -1 : m > value ? 1 : 0);
       });
     }
-    return quantified(read, quantifier === 'all', (v) => {
+    if (quantifier !== undefined) {
+      throw new FilterSyntax(`a comparison was expected after "${quantifier} ${name} & ..."`, op.at);
+    }
+    return quantified(read, false, (v) => {
       const m = masked(v);
       return m !== undefined && m !== 0n;
     });
   }
 
+  /** An integer the field can hold (tshark refuses a mask or a value wider than the field). */
   private integer(name: string): number {
     const t = this.next('a number');
     const n = t.kind === 'word' ? integerLiteral(t.text) : undefined;
     if (n === undefined) throw new FilterSyntax(`"${t.text}" is not an integer for ${name}`, t.at);
+    const max = fieldMax(name);
+    if (n < 0 || n > max)
+      throw new FilterSyntax(`${t.text} does not fit ${name}: it holds 0 to ${max}`, t.at);
     return n;
   }
 

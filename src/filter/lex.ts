@@ -57,7 +57,6 @@ const ESCAPES: Record<string, number> = {
   '\\': 92,
   '"': 34,
   "'": 39,
-  '?': 63,
 };
 
 function quotedString(s: string, at: number): { token: Token; end: number } {

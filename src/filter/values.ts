@@ -133,20 +133,20 @@ function numberLiteral(text: string, n: number, bool: boolean): Literal {
   };
 }
 
-/** The names tshark gives the values of a few fields people filter on (`ip.proto == udp`). */
+/**
+ * The names tshark gives the values of a few fields people filter on (`ip.proto == UDP`; lowercase
+ * `udp` is the protocol, in tshark as here, but `"udp"` quoted is the name).
+ */
 const PROTOCOL_NAMES: Record<string, number> = {
   icmp: 1,
   igmp: 2,
   tcp: 6,
   udp: 17,
   ipv6: 41,
-  gre: 47,
-  esp: 50,
-  ah: 51,
   icmpv6: 58,
   sctp: 132,
 };
-const ETHERTYPE_NAMES: Record<string, number> = { ipv4: 0x0800, arp: 0x0806, ipv6: 0x86dd, lldp: 0x88cc };
+const ETHERTYPE_NAMES: Record<string, number> = { ipv4: 0x0800, arp: 0x0806, ipv6: 0x86dd };
 const VALUE_NAMES: Record<string, Record<string, number>> = {
   'ip.proto': PROTOCOL_NAMES,
   'ipv6.nxt': PROTOCOL_NAMES,
@@ -166,7 +166,7 @@ function valueName(field: string, word: string): number | undefined {
 
 /** Why a value does not fit a field, as the error says it. */
 const WANTS: Record<FieldKind, string> = {
-  uint: 'an integer (decimal, 0x hex, 0b binary or 0 octal) or, for a few fields, a value name (ip.proto == udp)',
+  uint: 'an integer (decimal, 0x hex, 0b binary or 0 octal) or, for a few fields, a value name (ip.proto == UDP)',
   bool: 'true, false or a number',
   time: 'a number of seconds',
   ipv4: 'an IPv4 address or subnet (10.0.0.0/8)',
@@ -189,7 +189,9 @@ export function literalFor(kind: FieldKind, field: string, word: string, quoted?
   if (quoted !== undefined) {
     if (kind === 'string') return stringLiteral(quoted.text);
     if (kind === 'bytes') return bytesLiteral(quoted.text, toHex(quoted.bytes));
-    return refuse();
+    // A value name may be quoted (`ip.proto == "udp"`, `arp.opcode == "reply"`).
+    const named = kind === 'uint' ? valueName(field, quoted.text) : undefined;
+    return named === undefined ? refuse() : numberLiteral(quoted.text, named, false);
   }
   switch (kind) {
     case 'string':
@@ -211,22 +213,47 @@ export function literalFor(kind: FieldKind, field: string, word: string, quoted?
       return n === undefined ? refuse() : numberLiteral(word, n, false);
     }
     case 'bool': {
-      const n = /^(true|false|set)$/i.test(word)
-        ? word.toLowerCase() === 'false'
-          ? 0
-          : 1
-        : integerLiteral(word);
+      // `set` is the name of true where tshark labels a flag Set/Not set (the IP and TCP flags).
+      const set = /^set$/i.test(word) && /^(ip|tcp)\.flags\./.test(field);
+      const n =
+        /^(true|false)$/i.test(word) || set ? (word.toLowerCase() === 'false' ? 0 : 1) : integerLiteral(word);
       return n === undefined ? refuse() : numberLiteral(word, n, true);
     }
-    case 'time': {
-      // No exponent: tshark 4.0 reads `1.7e9` as 1.7 seconds, so it is refused rather than misread.
-      const n = /^-?[0-9]+(\.[0-9]+)?$/.test(word) ? Number(word) : integerLiteral(word);
-      return n === undefined ? refuse() : numberLiteral(word, n, false);
-    }
+    case 'time':
+      return timeLiteral(word) ?? refuse();
     case 'ipv4':
     case 'ipv6':
       return addressLiteral(kind, word) ?? refuse();
   }
+}
+
+/**
+ * A time in seconds, to the nanosecond (`1418145370.052027261`): compared as whole seconds and
+ * nanoseconds, not as doubles, which hold an epoch time only to about 200 ns. No exponent: tshark
+ * 4.0 reads `1.7e9` as 1.7 seconds, so it is refused rather than misread; at most 9 decimals.
+ */
+function timeLiteral(word: string): Literal | undefined {
+  const t = splitTime(word);
+  if (t === undefined) return undefined;
+  return {
+    text: word,
+    number: Number(word),
+    compare: (v) => {
+      const x = splitTime(v, true);
+      return x === undefined ? Number.NaN : sign(x[0] - t[0] || x[1] - t[1]);
+    },
+    containsIn: () => false,
+  };
+}
+
+/** `[seconds, nanoseconds]` of a decimal time, both carrying its sign; fields may print more digits. */
+function splitTime(s: string, field = false): [number, number] | undefined {
+  const m = (field ? /^(-?)([0-9]+)(?:\.([0-9]+))?$/ : /^(-?)([0-9]+)(?:\.([0-9]{1,9}))?$/).exec(s);
+  if (!m) return undefined;
+  const sec = Number(m[2]);
+  // A broken file's fraction can print more than 9 digits: kept as the number it says.
+  const frac = m[3] === undefined ? 0 : m[3].length <= 9 ? Number(m[3].padEnd(9, '0')) : Number(m[3]);
+  return m[1] ? [-sec, -frac] : [sec, frac];
 }
 
 function stringLiteral(s: string): Literal {
