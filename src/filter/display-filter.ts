@@ -15,6 +15,7 @@ import { type Packet, PROTO_BITS } from '../decode/packet.ts';
 import { NettraceError } from '../errors.ts';
 import { type FieldKind, fieldKind, fieldMax } from './field-kinds.ts';
 import { FilterSyntax, lex, type Token } from './lex.ts';
+import { bytesSubject, pcreSource } from './regex.ts';
 import { fieldNumber, hexBytes, integerLiteral, type Literal, literalFor } from './values.ts';
 
 export interface DisplayFilter {
@@ -279,20 +280,19 @@ class Parser {
       );
     }
     if (how === 'matches') {
-      const re = this.regex(t);
+      const re = this.regex(t, kind !== 'string');
       if (read !== undefined) {
         // Bytes (and MAC addresses) are matched as their raw bytes, as tshark does, not their hex text.
         if (kind !== 'string') {
           return quantified(read, every, (v) => {
             const h = hexBytes(v);
-            return h !== undefined && re.test(Buffer.from(h, 'hex').toString('latin1'));
+            return h !== undefined && re.test(bytesSubject(Buffer.from(h, 'hex')));
           });
         }
         return quantified(read, every, (v) => re.test(v));
       }
       this.frameOnly(name, how, t);
-      return (p) =>
-        re.test(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('latin1'));
+      return (p) => re.test(bytesSubject(p.data));
     }
     if (read !== undefined) {
       const lit = this.value(t, name, kind === 'ether' ? 'bytes' : kind!);
@@ -324,7 +324,7 @@ class Parser {
     }
   }
 
-  private regex(t: Token): RegExp {
+  private regex(t: Token, bytes: boolean): RegExp {
     if (t.kind !== 'string') throw new FilterSyntax('"matches" takes a quoted regular expression', t.at);
     // PCRE's POSIX classes mean something else (a plain character class) to JavaScript.
     if (t.text.includes('[[:')) {
@@ -334,7 +334,7 @@ class Parser {
       );
     }
     try {
-      return new RegExp(t.text, 'i');
+      return new RegExp(pcreSource(t.text, bytes), 'i');
     } catch (e) {
       throw new FilterSyntax(`bad regular expression: ${(e as Error).message}`, t.at);
     }
