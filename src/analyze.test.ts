@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { analyzeFiles, analyzeFilesForJson } from './analyze.ts';
+import { analyzeFiles, analyzeFilesForJson, writeFieldLines } from './analyze.ts';
 import { defaultDissector } from './decode/bindings.ts';
 import { readCaptureFile } from './pcap/reader.ts';
+import { PcapngWriter } from './pcap/writer.ts';
 import { writeJson } from './render/json-stream.ts';
 
 const root = fileURLToPath(new URL('../testdata/', import.meta.url));
@@ -62,4 +65,23 @@ describe('analyzeFiles', () => {
     const size = statSync(f).size;
     assert.deepEqual(calls, [[size, size, r.packets]]);
   });
+});
+
+test('frame.interface_id counts within a pcapng section, as tshark does', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nettrace-sections-'));
+  try {
+    const chunks: Uint8Array[] = [];
+    for (let section = 0; section < 2; section++) {
+      const w = new PcapngWriter((c) => chunks.push(c));
+      for (let i = 0; i <= section; i++) w.addInterface({ linktype: 1, name: `s${section}i${i}` });
+      w.writePacket(section, { tsSec: 1, tsNsec: section, data: new Uint8Array(14) });
+    }
+    const file = join(dir, 'two-sections.pcapng');
+    writeFileSync(file, Buffer.concat(chunks));
+    const lines: string[] = [];
+    writeFieldLines([file], ['frame.interface_id', 'frame.interface_name'], (l) => lines.push(l));
+    assert.deepEqual(lines, ['0\ts0i0', '1\ts1i1']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -111,7 +111,8 @@ export function setFrame(
   frame.tsNsec = rec.tsNsec;
   frame.capLen = rec.capLen;
   frame.origLen = rec.origLen;
-  frame.interfaceId = rec.interfaceId;
+  // Within its section, as Wireshark numbers interfaces (rec.interfaceId counts across sections).
+  frame.interfaceId = iface.id;
   frame.interfaceName = interfaceName(iface);
   return frame;
 }

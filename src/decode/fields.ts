@@ -42,6 +42,7 @@ export interface FrameInfo {
   tsNsec: number;
   capLen: number;
   origLen: number;
+  /** The interface's id within its pcapng section (frame.interface_id). */
   interfaceId: number;
   interfaceName?: string;
   /** The time of the file's first frame (frame.time_relative) and of the one before (frame.time_delta). */
