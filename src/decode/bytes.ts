@@ -36,6 +36,19 @@ export function hexBytes(b: Uint8Array, o: number, n: number, sep = ':'): string
 }
 
 /** Dotted quad from a uint32. */
+/** A dotted-quad IPv4 address as a 32-bit unsigned number; undefined for anything else. */
+export function ipv4FromString(s: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  let n = 0;
+  for (let i = 1; i <= 4; i++) {
+    const b = Number(m[i]);
+    if (b > 255) return undefined;
+    n = n * 256 + b;
+  }
+  return n;
+}
+
 export function ipv4ToString(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }

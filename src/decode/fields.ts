@@ -138,8 +138,19 @@ export function checkFields(names: string[]): string[] {
 /** Every occurrence of one field in a packet, outer first. */
 export type FieldReader = (p: Packet, frame: FrameInfo) => string[];
 
+/** Readers made so far: --fields and filters ask for one field per packet, by name. */
+const READERS = new Map<string, FieldReader | undefined>();
+
 /** The reader of field `name`, or undefined for a field nettrace does not know. */
 export function fieldReader(name: string): FieldReader | undefined {
+  if (READERS.has(name)) return READERS.get(name);
+  const r = makeReader(name);
+  // Only known names are kept: a filter's typo must not grow the cache without bound.
+  if (r !== undefined) READERS.set(name, r);
+  return r;
+}
+
+function makeReader(name: string): FieldReader | undefined {
   const ff = Object.hasOwn(FRAME_FIELDS, name) ? FRAME_FIELDS[name] : undefined;
   if (ff) {
     return (_p, frame) => {

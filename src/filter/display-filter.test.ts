@@ -12,7 +12,7 @@ import { isNettraceError } from '../errors.ts';
 import { readCaptureFile } from '../pcap/reader.ts';
 import { TESTDATA } from '../pcap/test-support/captures.ts';
 import { compileFilter } from './display-filter.ts';
-import { hexBytes, integerLiteral, ipv6Number, literalFor } from './values.ts';
+import { integerLiteral, ipv6Number, literalFor, parseHex } from './values.ts';
 
 interface Frame {
   p: Packet;
@@ -357,9 +357,9 @@ describe('filter literals', () => {
     assert.equal(literalFor('bytes', 'arp.src.hw', 'ff:ff:ff:ff:ff').compare('00:00:00:00:00:00'), 1);
     assert.equal(literalFor('bytes', 'arp.src.hw', '01').compare('00:00'), 1);
     assert.equal(literalFor('bytes', 'arp.src.hw', '01').compare('00'), -1);
-    assert.equal(hexBytes('001b.213c.ab64'), '001b213cab64');
-    assert.equal(hexBytes('0x48'), '48');
-    assert.equal(hexBytes('48.54.54.50'), '48545450');
+    assert.equal(parseHex('001b.213c.ab64'), '001b213cab64');
+    assert.equal(parseHex('0x48'), '48');
+    assert.equal(parseHex('48.54.54.50'), '48545450');
     for (const [kind, field, word] of [
       ['ipv4', 'ip.addr', '256.0.0.1'],
       ['ipv4', 'ip.addr', '10.0.0.0/33'],

@@ -7,8 +7,9 @@
 // `any`/`all` before a comparison, `in {a, b, c..d}`, `contains`, `matches` (a case-insensitive
 // JavaScript regular expression; tshark's are PCRE), `&` (bitwise_and, alone or compared:
 // `tcp.flags & 0x12 == 0x12`); a field or a protocol alone tests that it is present; `frame
-// contains`/`matches` look at the packet's bytes. Not supported (a clear error, never a silent
-// mismatch): field-to-field comparison, value names (`== request`), slices, arithmetic, functions.
+// contains`/`matches` look at the packet's bytes; value names for a few fields (values.ts). Not
+// supported (a clear error, never a silent mismatch): field-to-field comparison, slices, arithmetic,
+// functions.
 
 import { type FieldReader, type FrameInfo, fieldReader } from '../decode/fields.ts';
 import { type Packet, PROTO_BITS } from '../decode/packet.ts';
@@ -16,7 +17,7 @@ import { NettraceError } from '../errors.ts';
 import { type FieldKind, fieldKind, fieldMax } from './field-kinds.ts';
 import { FilterSyntax, lex, type Token } from './lex.ts';
 import { bytesSubject, pcreSource } from './regex.ts';
-import { fieldNumber, hexBytes, integerLiteral, type Literal, literalFor } from './values.ts';
+import { fieldNumber, integerLiteral, type Literal, literalFor, parseHex } from './values.ts';
 
 export interface DisplayFilter {
   /** As given on the command line. */
@@ -26,52 +27,48 @@ export interface DisplayFilter {
 
 type Test = (p: Packet, frame: FrameInfo) => boolean;
 
-type Relation = 'eq' | 'ne' | 'any_ne' | 'all_eq' | 'lt' | 'gt' | 'le' | 'ge';
+/** A comparison: what it asks of a value's order, and whether of every occurrence by default. */
+interface Relation {
+  holds: (c: number) => boolean;
+  /** `!=` and `===` ask it of every occurrence unless `any` says otherwise. */
+  every: boolean;
+}
+
+const EQ: Relation = { holds: (c) => c === 0, every: false };
+const ALL_EQ: Relation = { holds: (c) => c === 0, every: true };
+const NE: Relation = { holds: (c) => c !== 0, every: true };
+const ANY_NE: Relation = { holds: (c) => c !== 0, every: false };
+const LT: Relation = { holds: (c) => c < 0, every: false };
+const GT: Relation = { holds: (c) => c > 0, every: false };
+const LE: Relation = { holds: (c) => c <= 0, every: false };
+const GE: Relation = { holds: (c) => c >= 0, every: false };
 
 const RELATIONS: Record<string, Relation> = {
-  '==': 'eq',
-  eq: 'eq',
-  any_eq: 'eq',
-  '!=': 'ne',
-  ne: 'ne',
-  all_ne: 'ne',
-  '~=': 'any_ne',
-  '!==': 'any_ne',
-  any_ne: 'any_ne',
-  '===': 'all_eq',
-  all_eq: 'all_eq',
-  '<': 'lt',
-  lt: 'lt',
-  '>': 'gt',
-  gt: 'gt',
-  '<=': 'le',
-  le: 'le',
-  '>=': 'ge',
-  ge: 'ge',
+  '==': EQ,
+  eq: EQ,
+  any_eq: EQ,
+  '===': ALL_EQ,
+  all_eq: ALL_EQ,
+  '!=': NE,
+  ne: NE,
+  all_ne: NE,
+  '~=': ANY_NE,
+  '!==': ANY_NE,
+  any_ne: ANY_NE,
+  '<': LT,
+  lt: LT,
+  '>': GT,
+  gt: GT,
+  '<=': LE,
+  le: LE,
+  '>=': GE,
+  ge: GE,
 };
 
-const HOLDS: Record<Relation, (c: number) => boolean> = {
-  eq: (c) => c === 0,
-  all_eq: (c) => c === 0,
-  ne: (c) => c !== 0,
-  any_ne: (c) => c !== 0,
-  lt: (c) => c < 0,
-  gt: (c) => c > 0,
-  le: (c) => c <= 0,
-  ge: (c) => c >= 0,
-};
+type Quantifier = 'any' | 'all' | undefined;
 
-/** Whether a relation asks it of every occurrence when no `any`/`all` says (`!=` and `===` do). */
-const EVERY_BY_DEFAULT: Record<Relation, boolean> = {
-  eq: false,
-  all_eq: true,
-  ne: true,
-  any_ne: false,
-  lt: false,
-  gt: false,
-  le: false,
-  ge: false,
-};
+/** Whether a relation, after an optional `any`/`all`, asks it of every occurrence. */
+const everyOf = (r: Relation, q: Quantifier) => (q === undefined ? r.every : q === 'all');
 
 /** Deeper nesting than this is refused: a parser's recursion must not meet the stack's end. */
 const MAX_DEPTH = 200;
@@ -171,7 +168,7 @@ class Parser {
   }
 
   private test(): Test {
-    let quantifier: 'any' | 'all' | undefined;
+    let quantifier: Quantifier;
     if (this.is('any', 'all') && this.peek(1)?.kind === 'word') {
       quantifier = this.next('a quantifier').text as 'any' | 'all';
     }
@@ -204,19 +201,11 @@ class Parser {
     if (bitwise) return this.bitwise(name, kind, read, quantifier, op!);
     const r = RELATIONS[rel]!;
     const lit = this.literal(name, kind);
-    const holds = HOLDS[r];
-    const every = quantifier === undefined ? EVERY_BY_DEFAULT[r] : quantifier === 'all';
-    return quantified(read, every, (v) => holds(lit.compare(v)));
+    return quantified(read, everyOf(r, quantifier), (v) => r.holds(lit.compare(v)));
   }
 
   /** `field & mask`: some bit of the mask set; `field & mask == value`: the masked value compared. */
-  private bitwise(
-    name: string,
-    kind: FieldKind,
-    read: FieldReader,
-    quantifier: 'any' | 'all' | undefined,
-    op: Token,
-  ): Test {
+  private bitwise(name: string, kind: FieldKind, read: FieldReader, quantifier: Quantifier, op: Token): Test {
     if (kind !== 'uint') {
       throw new FilterSyntax(`"&" applies to integer fields; ${name} is not one`, op.at);
     }
@@ -230,11 +219,9 @@ class Parser {
       this.i++;
       const r = RELATIONS[cmp.text]!;
       const value = BigInt(this.integer(name));
-      const holds = HOLDS[r];
-      const every = quantifier === undefined ? EVERY_BY_DEFAULT[r] : quantifier === 'all';
-      return quantified(read, every, (v) => {
+      return quantified(read, everyOf(r, quantifier), (v) => {
         const m = masked(v);
-        return m !== undefined && holds(m < value ? -1 : m > value ? 1 : 0);
+        return m !== undefined && r.holds(m < value ? -1 : m > value ? 1 : 0);
       });
     }
     if (quantifier !== undefined) {
@@ -273,9 +260,8 @@ class Parser {
     const kind = read === undefined ? undefined : fieldKind(name)!;
     const applies = kind === 'string' || kind === 'bytes' || kind === 'ether';
     if (kind !== undefined && !applies) {
-      const what = 'strings and bytes';
       throw new FilterSyntax(
-        `"${how}" applies to ${what}; ${name} is not one (it holds a ${kind} value)`,
+        `"${how}" applies to strings and bytes; ${name} is not one (it holds a ${kind} value)`,
         t.at,
       );
     }
@@ -285,7 +271,7 @@ class Parser {
         // Bytes (and MAC addresses) are matched as their raw bytes, as tshark does, not their hex text.
         if (kind !== 'string') {
           return quantified(read, every, (v) => {
-            const h = hexBytes(v);
+            const h = parseHex(v);
             return h !== undefined && re.test(bytesSubject(Buffer.from(h, 'hex')));
           });
         }
@@ -302,7 +288,7 @@ class Parser {
     let needle: Uint8Array | undefined;
     if (t.kind === 'string') needle = t.quoted!.bytes;
     else if (t.kind === 'word') {
-      const hex = hexBytes(t.text);
+      const hex = parseHex(t.text);
       if (hex !== undefined) needle = Uint8Array.from(Buffer.from(hex, 'hex'));
     }
     if (needle === undefined) {

@@ -2,6 +2,7 @@
 // field's kind asks (field-kinds.ts: tshark's types), and how a field's text value (fields.ts: the
 // -T fields form) compares with one. A value tshark would refuse for that field (a string for a
 // port, a float for a counter, `300.1.1.1`) is an error here too: never a silent mismatch.
+import { ipv4FromString } from '../decode/bytes.ts';
 import { type FieldKind, fieldMax } from './field-kinds.ts';
 
 /** The result of comparing a field value with a literal: <0, 0, >0, or NaN when they cannot be compared. */
@@ -10,8 +11,6 @@ export type Compare = (value: string) => number;
 export interface Literal {
   /** As written (a string unquoted and unescaped). */
   text: string;
-  /** A number's value (uint, bool and time fields). */
-  number?: number;
   compare: Compare;
   /** `contains`: the value holds this (strings: as text; bytes: as whole bytes). */
   containsIn(value: string): boolean;
@@ -44,19 +43,6 @@ export function integerLiteral(s: string): number | undefined {
   return minus ? -n : n;
 }
 
-/** An IPv4 address as a 32-bit unsigned number, or undefined. */
-export function ipv4Number(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const b = Number(m[i]);
-    if (b > 255) return undefined;
-    n = n * 256 + b;
-  }
-  return n;
-}
-
 /** An IPv6 address (any RFC 4291 text form, an IPv4 tail included) as a 128-bit BigInt, or undefined. */
 export function ipv6Number(s: string): bigint | undefined {
   if (!/^[0-9a-f:.]+$/i.test(s) || !s.includes(':')) return undefined;
@@ -69,7 +55,7 @@ export function ipv6Number(s: string): bigint | undefined {
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       if (i === items.length - 1 && it.includes('.')) {
-        const v4 = ipv4Number(it);
+        const v4 = ipv4FromString(it);
         if (v4 === undefined) return undefined;
         out.push(v4 >>> 16, v4 & 0xffff);
       } else if (/^[0-9a-f]{1,4}$/i.test(it)) out.push(Number.parseInt(it, 16));
@@ -88,7 +74,7 @@ export function ipv6Number(s: string): bigint | undefined {
 }
 
 /** Bytes written as hex: `00:1b:21`, `00-1b-21`, `00.1b.21`, `001b.213c.ab64`, `001b21`, `0x001b21`. */
-export function hexBytes(s: string): string | undefined {
+export function parseHex(s: string): string | undefined {
   if (/^[0-9a-f]{2}([:.-])[0-9a-f]{2}(\1[0-9a-f]{2})*$/i.test(s))
     return s.replace(/[:.-]/g, '').toLowerCase();
   if (/^[0-9a-f]{4}(\.[0-9a-f]{4})+$/i.test(s)) return s.replace(/\./g, '').toLowerCase();
@@ -105,12 +91,12 @@ function bytesLiteral(text: string, hex: string): Literal {
   return {
     text,
     compare: (v) => {
-      const h = hexBytes(v);
+      const h = parseHex(v);
       if (h === undefined) return Number.NaN;
       return h.length !== hex.length ? sign(h.length - hex.length) : textOrder(h, hex);
     },
     containsIn: (v) => {
-      const h = hexBytes(v);
+      const h = parseHex(v);
       if (h === undefined) return false;
       for (let i = h.indexOf(hex); i >= 0; i = h.indexOf(hex, i + 1)) if (i % 2 === 0) return true;
       return false;
@@ -121,7 +107,6 @@ function bytesLiteral(text: string, hex: string): Literal {
 function numberLiteral(text: string, n: number, bool: boolean): Literal {
   return {
     text,
-    number: n,
     // A boolean field is true when not 0, whatever number the filter gives for true.
     compare: bool
       ? (v) => {
@@ -197,11 +182,11 @@ export function literalFor(kind: FieldKind, field: string, word: string, quoted?
     case 'string':
       return stringLiteral(word);
     case 'bytes': {
-      const hex = hexBytes(word);
+      const hex = parseHex(word);
       return hex === undefined ? refuse() : bytesLiteral(word, hex);
     }
     case 'ether': {
-      const hex = hexBytes(word);
+      const hex = parseHex(word);
       return hex === undefined || hex.length !== 12 ? refuse() : bytesLiteral(word, hex);
     }
     case 'uint': {
@@ -237,7 +222,6 @@ function timeLiteral(word: string): Literal | undefined {
   if (t === undefined) return undefined;
   return {
     text: word,
-    number: Number(word),
     compare: (v) => {
       const x = splitTime(v, true);
       return x === undefined ? Number.NaN : sign(x[0] - t[0] || x[1] - t[1]);
@@ -269,7 +253,7 @@ function addressLiteral(kind: 'ipv4' | 'ipv6', word: string): Literal | undefine
   const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
   if (prefix < 0 || prefix > bits) return undefined;
   if (kind === 'ipv4') {
-    const v4 = ipv4Number(addr);
+    const v4 = ipv4FromString(addr);
     if (v4 === undefined) return undefined;
     // Compared as numbers below 2^32: the network's first address and its size.
     const size = 2 ** (32 - prefix);
@@ -277,7 +261,7 @@ function addressLiteral(kind: 'ipv4' | 'ipv6', word: string): Literal | undefine
     return {
       text: word,
       compare: (v) => {
-        const n = ipv4Number(v);
+        const n = ipv4FromString(v);
         if (n === undefined) return Number.NaN;
         return n < base ? -1 : n >= base + size ? 1 : 0;
       },

@@ -173,14 +173,14 @@ export class ConversationAnalyzer {
     if (h === undefined && cap > 0 && mayStartHttp(data[off]!)) {
       const end = off + Math.min(cap, key.payloadLen);
       if (startsLikeHttp(data, off, end) !== 0) {
-        const flow = this.table.flow(id);
         h = conns[id] = new HttpConnection(id, this.httpLog);
         this.httpConnections++;
         // On a connection seen from its handshake, the other side's stream goes on where this
         // segment acknowledges it: a response whose first segment comes late is then held for it,
         // not parsed from its second segment (and its head lost). The ACK, not the tracker's
         // highest sequence seen: a 5-tuple reused without a close seen keeps the old one there.
-        if (key.flags & TCP_ACK && flow.tcp !== undefined && !flow.tcp.pickedUp) {
+        const tcp = this.table.tcp(id);
+        if (key.flags & TCP_ACK && tcp !== undefined && !tcp.pickedUp) {
           h.expect(this.table.dir === 0 ? 1 : 0, key.ack);
         }
       }

@@ -25,7 +25,6 @@ import {
   TcpTracker,
   type TcpTransition,
   type TcpWordStore,
-  type TransitionSink,
   tcpIsReopen,
   tcpStateAt,
   tcpUpdate,
@@ -80,7 +79,7 @@ const MAX_V4_TEXTS = 1 << 16;
  * time, tunnel, TCP transitions), and a Flow object is a view made when asked for: a capture of a
  * million flows (a scan, a SYN flood) holds no object per flow.
  */
-export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
+export class FlowTable implements FlowStore, TcpWordStore {
   /** Flows so far (ids 1..count). */
   private count = 0;
   private readonly tunnels = new FlowTunnels();
@@ -236,8 +235,13 @@ export class FlowTable implements FlowStore, TcpWordStore, TransitionSink {
       this.addrText(ver, b),
       this.tunnels.of(id),
     );
-    if (proto === 6) f.tcp = new TcpTracker(this, id);
+    f.tcp = this.tcp(id);
     return f;
+  }
+
+  /** A view of flow `id`'s TCP connection (a TCP flow's: IP protocol 6), else undefined. */
+  tcp(id: number): TcpTracker | undefined {
+    return this.protoOf(id) === 6 ? new TcpTracker(this, id) : undefined;
   }
 
   /** Views of all flows in first-seen order (a reopened TCP connection is a new flow after the old one). */

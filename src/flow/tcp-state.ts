@@ -137,20 +137,37 @@ const W_ZERO_WINDOW = 11;
 const W_KEPT = 13;
 const W_DROPPED = 14;
 
-/** Where the words live: read through this on every access, since the owner may move them. */
-export interface TcpWordStore {
+/**
+ * Where the words live (read through this on every access, since the owner may move them), and
+ * where the connections' transitions go: tcpUpdate reports them to the store, which keeps them.
+ */
+export interface TcpWordStore extends TransitionSink {
   readonly words: Int32Array;
   /** Index in `words` of the first word of connection `key`. */
   tcpAt(key: number): number;
-  /** Connection `key`'s transitions, when the store keeps them (a flow table does). */
-  transitionsOf?(key: number): TcpTransition[];
+  /** Connection `key`'s transitions, in order. */
+  transitionsOf(key: number): TcpTransition[];
 }
 
-/** A tracker's own words, when no table keeps them. */
+/** A transition as records show it. */
+export function transitionRecord(state: number, tNs: number, dir: Dir, pickedUp: boolean): TcpTransition {
+  const t: TcpTransition = { state: TCP_STATES[state]!, tNs, by: dir === 0 ? 'A' : 'B' };
+  if (pickedUp) t.pickedUp = true;
+  return t;
+}
+
+/** One connection's words and transitions, when no table keeps them. */
 class OwnWords implements TcpWordStore {
   readonly words = new Int32Array(TCP_WORDS);
+  private readonly kept: TcpTransition[] = [];
   tcpAt(): number {
     return 0;
+  }
+  transition(_key: number, state: number, tNs: number, dir: Dir, pickedUp: boolean): void {
+    this.kept.push(transitionRecord(state, tNs, dir, pickedUp));
+  }
+  transitionsOf(): TcpTransition[] {
+    return this.kept;
   }
 }
 
@@ -311,10 +328,7 @@ function enter(
  * One connection's state. On its own it keeps its words itself; a FlowTable's trackers read
  * theirs from the table (updated by the table through tcpUpdate).
  */
-export class TcpTracker implements TransitionSink {
-  /** The transitions of a tracker that keeps its own (no table's store). */
-  private own: TcpTransition[] = [];
-
+export class TcpTracker {
   constructor(
     private readonly store: TcpWordStore = new OwnWords(),
     /** The connection's key in the store (a flow id). */
@@ -325,9 +339,9 @@ export class TcpTracker implements TransitionSink {
     return this.store.words[this.store.tcpAt(this.key) + i]!;
   }
 
-  /** Its transitions in order (from the table that keeps them, or its own). */
+  /** Its transitions in order (the store keeps them). */
   get transitions(): TcpTransition[] {
-    return this.store.transitionsOf?.(this.key) ?? this.own;
+    return this.store.transitionsOf(this.key);
   }
 
   get state(): number {
@@ -372,14 +386,12 @@ export class TcpTracker implements TransitionSink {
   }
 
   update(dir: Dir, flags: number, seq: number, ack: number, payloadLen: number, window: number, tNs: number) {
-    // A table's tracker: its transitions go where `transitions` reads them, the table's log.
-    const store = this.store as TcpWordStore & Partial<TransitionSink>;
-    const table = store.transitionsOf !== undefined && store.transition !== undefined;
+    const store = this.store;
     tcpUpdate(
       store.words,
       store.tcpAt(this.key),
-      table ? (store as TransitionSink) : this,
-      table ? this.key : 0,
+      store,
+      this.key,
       dir,
       flags,
       seq,
@@ -388,12 +400,6 @@ export class TcpTracker implements TransitionSink {
       window,
       tNs,
     );
-  }
-
-  transition(_key: number, state: number, tNs: number, dir: Dir, pickedUp: boolean): void {
-    const t: TcpTransition = { state: TCP_STATES[state]!, tNs, by: dir === 0 ? 'A' : 'B' };
-    if (pickedUp) t.pickedUp = true;
-    this.own.push(t);
   }
 
   /** JSON.stringify(summary()), without building it. */

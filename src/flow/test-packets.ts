@@ -1,6 +1,7 @@
 // Hand-made decoded packets for the flow tests and the bench: layer objects as the decoders would
 // produce them (the contract in decode/layers.ts), with the TCP payload bytes placed in Packet.data
 // where the TCP layer points. No decoder is involved.
+import { ipv4FromString } from '../decode/bytes.ts';
 import type {
   ArpLayer,
   DnsLayer,
@@ -16,8 +17,9 @@ import type {
 import { Packet } from '../decode/packet.ts';
 
 export function ip4(s: string): number {
-  const [a, b, c, d] = s.split('.').map(Number) as [number, number, number, number];
-  return ((a << 24) >>> 0) + ((b << 16) | (c << 8) | d);
+  const n = ipv4FromString(s);
+  if (n === undefined) throw new Error(`test packet: not an IPv4 address: ${s}`);
+  return n;
 }
 
 export const FIN = 0x01;

@@ -2,7 +2,7 @@
 // chained per connection. A flow table holds a million connections of a scan or a SYN flood, each
 // with one transition or two: as objects (an array and a record each) they were most of the
 // table's heap; here a transition is 14 bytes and a connection 8.
-import { TCP_STATES, type TcpTransition } from './tcp-state.ts';
+import { type TcpTransition, transitionRecord } from './tcp-state.ts';
 
 const BY_B = 1;
 const PICKED_UP = 2;
@@ -43,13 +43,7 @@ export class TransitionLog {
     if (key >= this.first.length) return out;
     for (let i = this.first[key]! - 1; i >= 0; i = this.next[i]!) {
       const b = this.bits[i]!;
-      const t: TcpTransition = {
-        state: TCP_STATES[this.state[i]!]!,
-        tNs: this.time[i]!,
-        by: b & BY_B ? 'B' : 'A',
-      };
-      if (b & PICKED_UP) t.pickedUp = true;
-      out.push(t);
+      out.push(transitionRecord(this.state[i]!, this.time[i]!, b & BY_B ? 1 : 0, (b & PICKED_UP) !== 0));
     }
     return out;
   }

@@ -2,6 +2,7 @@
 // host (design.md, "The lab's defaults"). Everything the builder creates is derived from a LabSpec
 // by the pure helpers here and in plan.ts, so tests can check names and addresses without root.
 import { createHash } from 'node:crypto';
+import { ipv4FromString, ipv4ToString } from '../decode/bytes.ts';
 
 export interface NodeSpec {
   name: string;
@@ -220,20 +221,12 @@ export function stableUuid(seed: string): string {
 }
 
 export function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new RangeError(`not an IPv4 address: ${ip}`);
-  let n = 0;
-  for (const p of parts) {
-    const v = Number(p);
-    if (!/^\d{1,3}$/.test(p) || v > 255) throw new RangeError(`not an IPv4 address: ${ip}`);
-    n = n * 256 + v;
-  }
+  const n = ipv4FromString(ip);
+  if (n === undefined) throw new RangeError(`not an IPv4 address: ${ip}`);
   return n;
 }
 
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
-}
+export const intToIp = ipv4ToString;
 
 export function parseCidr(cidr: string): { network: number; prefixLength: number } {
   const [ip, len] = cidr.split('/');

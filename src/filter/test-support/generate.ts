@@ -2,10 +2,11 @@
 // the captures (so that a comparison matches something), over design.md's field set — the fields
 // the decoder differential holds equal to tshark's. Deterministic: the same seed, the same filters.
 // Each filter avoids commas, which tshark's `-z io,stat` would take as the end of a filter.
+
+import { ipv4FromString } from '../../decode/bytes.ts';
 import { STABLE_FIELDS } from '../../decode/fields.ts';
 import { prng } from '../../decode/test-support/flat-frames-traffic.ts';
 import { fieldKind } from '../field-kinds.ts';
-import { ipv4Number } from '../values.ts';
 
 const INTEGER = /^(0x[0-9a-f]+|[0-9]+)$/i;
 /**
@@ -44,7 +45,7 @@ export function generateFilters(values: Map<string, string[]>, count: number, se
         String(n),
       ]);
     }
-    if (kind === 'ipv4' && ipv4Number(v) !== undefined) return `${v}/${pick([8, 16, 24, 31, 32])}`;
+    if (kind === 'ipv4' && ipv4FromString(v) !== undefined) return `${v}/${pick([8, 16, 24, 31, 32])}`;
     if (kind === 'ipv6') return `${v}/${pick([16, 64, 127, 128])}`;
     if (kind === 'ether') return pick([v.replace(/:/g, '-'), v.replace(/:/g, ''), v.toUpperCase()]);
     if (kind === 'bool') return pick(['True', 'False', v]);
